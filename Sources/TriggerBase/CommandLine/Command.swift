@@ -1,0 +1,161 @@
+import HTTPServer
+import Logging
+
+/// What one invocation of `triggerbase` asks for (spec 07: Command line).
+public enum Command: Sendable {
+    case serve(ServeOptions)
+    case help(String)
+    case version
+}
+
+/// Options of `triggerbase serve`. Each flag also reads `TRIGGERBASE_<FLAG>` (flags win).
+public struct ServeOptions: Sendable {
+    public var server = HTTPServerConfiguration()
+    public var application = ApplicationConfiguration()
+    public var logLevel: LogLevel = .info
+    public var seedFile: String?
+
+    public init() {}
+}
+
+/// A command line that cannot be run; printed with the usage, exit status 2.
+public struct CommandLineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public let usage: String
+    public var description: String { message }
+}
+
+/// Parses `triggerbase` arguments into a `Command`; pure, so it is tested in process.
+public enum CommandLineInterface {
+    public static let version = "triggerbase 0.1.0"
+
+    public static let usage = """
+        USAGE: triggerbase <command> [options]
+
+        Commands:
+          serve        run the server
+          --help       show this help (also: <command> --help)
+          --version    print the version
+
+        Run 'triggerbase serve --help' for the server's options.
+
+        """
+
+    public static let serveUsage = """
+        USAGE: triggerbase serve [options]
+
+        Every option also reads the environment variable TRIGGERBASE_<OPTION>, e.g. TRIGGERBASE_PORT;
+        an option on the command line wins.
+
+        Options:
+          --host ADDRESS           address to listen on (default 127.0.0.1)
+          --port N                 TCP port (default 13000; 0 picks a free one)
+          --data DIR               data folder with the SQLite database (default ./data)
+          --seed FILE              apply a seed file before serving
+          --log-level LEVEL        debug, info, warning or error (default info)
+          --event-loops N          event-loop threads (default: number of cores)
+          --max-head BYTES         request line + headers (default 16384)
+          --max-headers N          header fields per request (default 100)
+          --max-body BYTES         request body (default 1048576)
+          --head-timeout S         seconds to receive a whole head (default 10)
+          --body-timeout S         longest idle gap inside a body (default 30)
+          --idle-timeout S         idle keep-alive connection (default 60)
+          --max-connections N      open connections (default 10000)
+          --max-pipeline N         pipelined requests queued per connection (default 16)
+          -h, --help               show this help
+
+        """
+
+    /// Parses `arguments` (without the program name), reading defaults from `environment`.
+    public static func parse(_ arguments: [String], environment: [String: String] = [:]) throws(CommandLineError) -> Command {
+        guard let first = arguments.first else { throw CommandLineError(message: "missing command", usage: usage) }
+        switch first {
+        case "-h", "--help", "help": return .help(usage)
+        case "--version", "-V", "version": return .version
+        case "serve": return try parseServe(Array(arguments.dropFirst()), environment: environment)
+        default: throw CommandLineError(message: "unknown command '\(first)'", usage: usage)
+        }
+    }
+
+    private static let serveFlags: [String] = [
+        "host", "port", "data", "seed", "log-level", "event-loops", "max-head", "max-headers", "max-body",
+        "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline",
+    ]
+
+    private static func parseServe(_ arguments: [String], environment: [String: String]) throws(CommandLineError) -> Command {
+        var values: [String: String] = [:]
+        for flag in serveFlags {
+            let variable = "TRIGGERBASE_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+            if let value = environment[variable] { values[flag] = value }
+        }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "-h" || argument == "--help" { return .help(serveUsage) }
+            guard argument.hasPrefix("--") else {
+                throw CommandLineError(message: "unexpected argument '\(argument)'", usage: serveUsage)
+            }
+            var name = String(argument.dropFirst(2))
+            var value: String?
+            if let eq = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard serveFlags.contains(name) else {
+                throw CommandLineError(message: "unknown option '--\(name)'", usage: serveUsage)
+            }
+            if value == nil {
+                guard index < arguments.count else {
+                    throw CommandLineError(message: "option '--\(name)' needs a value", usage: serveUsage)
+                }
+                value = arguments[index]
+                index += 1
+            }
+            values[name] = value
+        }
+        return .serve(try makeServeOptions(values))
+    }
+
+    private static func makeServeOptions(_ values: [String: String]) throws(CommandLineError) -> ServeOptions {
+        var options = ServeOptions()
+        func int(_ flag: String, min: Int, max: Int = .max) throws(CommandLineError) -> Int? {
+            guard let text = values[flag] else { return nil }
+            guard let value = Int(text), text.allSatisfy({ $0.isASCII && $0.isNumber }), value >= min, value <= max else {
+                throw CommandLineError(message: "option '--\(flag)' needs a whole number from \(min) to \(max), not '\(text)'", usage: serveUsage)
+            }
+            return value
+        }
+        func seconds(_ flag: String) throws(CommandLineError) -> Duration? {
+            guard let text = values[flag] else { return nil }
+            guard let value = Double(text), value.isFinite, value > 0, value <= 86_400,
+                  text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) else {
+                throw CommandLineError(message: "option '--\(flag)' needs seconds, whole or decimal (e.g. 2 or 1.5), not '\(text)'", usage: serveUsage)
+            }
+            return .nanoseconds(Int64(value * 1_000_000_000))
+        }
+        if let host = values["host"] { options.server.host = host }
+        if let port = try int("port", min: 0, max: 65_535) { options.server.port = port }
+        if let data = values["data"] {
+            guard !data.isEmpty else { throw CommandLineError(message: "option '--data' needs a folder", usage: serveUsage) }
+            options.application.dataDirectory = data
+        }
+        options.seedFile = values["seed"]
+        if let level = values["log-level"] {
+            guard let parsed = LogLevel(name: level) else {
+                throw CommandLineError(message: "option '--log-level' takes debug, info, warning or error, not '\(level)'", usage: serveUsage)
+            }
+            options.logLevel = parsed
+        }
+        if let n = try int("event-loops", min: 1, max: 256) { options.server.eventLoopCount = n }
+        if let n = try int("max-head", min: 64) { options.server.maxHeadBytes = n }
+        if let n = try int("max-headers", min: 1) { options.server.maxHeaderCount = n }
+        if let n = try int("max-body", min: 0) { options.server.maxBodyBytes = n }
+        if let d = try seconds("head-timeout") { options.server.headTimeout = d }
+        if let d = try seconds("body-timeout") { options.server.bodyTimeout = d }
+        if let d = try seconds("idle-timeout") { options.server.idleTimeout = d }
+        if let n = try int("max-connections", min: 1) { options.server.maxConnections = n }
+        if let n = try int("max-pipeline", min: 1) { options.server.maxPipelineDepth = n }
+        return options
+    }
+}
