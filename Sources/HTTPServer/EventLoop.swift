@@ -426,7 +426,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if connection.hasPendingOutput {
                 // A client that stopped reading its responses (slow reader).
-                if now &- connection.lastWriteProgressAt >= configuration.bodyTimeout.nanoseconds { closeConnection(connection) }
+                if elapsed(since: connection.lastWriteProgressAt, now: now) >= configuration.bodyTimeout.nanoseconds { closeConnection(connection) }
                 continue
             }
             if connection.stopReading { continue }
@@ -434,13 +434,13 @@ final class EventLoop: @unchecked Sendable {
             case .idle:
                 guard connection.slots.isEmpty && connection.inFlight == 0 else { continue }
                 let limit = connection.requestsServed == 0 ? configuration.headTimeout : configuration.idleTimeout
-                if now &- connection.idleSince >= limit.nanoseconds { closeConnection(connection) }
+                if elapsed(since: connection.idleSince, now: now) >= limit.nanoseconds { closeConnection(connection) }
             case .head:
                 let started = connection.headStartedAt ?? now
                 if connection.headStartedAt == nil { connection.headStartedAt = now }
-                if now &- started >= configuration.headTimeout.nanoseconds { fail(connection, .headTimeout, now: now) }
+                if elapsed(since: started, now: now) >= configuration.headTimeout.nanoseconds { fail(connection, .headTimeout, now: now) }
             case .body:
-                if now &- connection.lastBodyProgressAt >= configuration.bodyTimeout.nanoseconds {
+                if elapsed(since: connection.lastBodyProgressAt, now: now) >= configuration.bodyTimeout.nanoseconds {
                     fail(connection, .bodyTimeout, now: now)
                 }
             }
@@ -463,6 +463,9 @@ final class EventLoop: @unchecked Sendable {
     }
 
     // MARK: Helpers
+
+    /// Time since `since`, zero when `since` is later (timestamps are taken at slightly different moments).
+    private func elapsed(since: UInt64, now: UInt64) -> UInt64 { now > since ? now - since : 0 }
 
     private func register(fd: Int32, tag: UInt64, events: UInt32) {
         var event = epoll_event(events: events, data: epoll_data_t(u64: tag))

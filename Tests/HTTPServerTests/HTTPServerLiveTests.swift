@@ -1,0 +1,299 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import HTTPServer
+
+/// The server through real sockets on an ephemeral loopback port.
+struct HTTPServerLiveTests {
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            for _ in 0..<3 {
+                client.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+                let response = try #require(client.readResponse())
+                #expect(response.status == 200)
+                #expect(response.header("Date") != nil)
+                #expect(response.header("Content-Type")?.hasPrefix("application/json") == true)
+                #expect(response.header("X-Request-Id")?.isEmpty == false)
+            }
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder_evenWhenTheFirstIsSlow() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("GET /slow?ms=200 HTTP/1.1\r\nHost: a\r\n\r\nGET /echo?n=2 HTTP/1.1\r\nHost: a\r\n\r\nPOST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
+            #expect(client.readResponse()?.bodyText == #"{"slow":200}"#)
+            #expect(client.readResponse()?.bodyText.contains("/echo?n=2") == true)
+            #expect(client.readResponse()?.bodyText == "abc")
+        }
+    }
+
+    @Test func chunkedBodyArrivesIntact() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            let payload = (0..<5000).map { String($0 % 10) }.joined()
+            var request = "POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            var rest = Substring(payload)
+            while !rest.isEmpty {
+                let piece = rest.prefix(777)
+                rest = rest.dropFirst(piece.count)
+                request += String(piece.count, radix: 16) + "\r\n" + piece + "\r\n"
+            }
+            request += "0\r\n\r\n"
+            client.send(request)
+            #expect(client.readResponse()?.bodyText == payload)
+        }
+    }
+
+    @Test func headIsAnsweredLikeGetWithoutABody() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("HEAD /echo HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+            let head = try #require(client.readResponse(head: true))
+            #expect(head.status == 200)
+            #expect(Int(head.header("Content-Length") ?? "") ?? 0 > 0)
+            #expect(head.body.isEmpty)
+            #expect(client.readResponse()?.bodyText == "{}")
+        }
+    }
+
+    @Test func sensibleRequestIdIsEchoed_andAnInsaneOneReplaced() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc-123.x:y_z\r\n\r\n")
+            #expect(client.readResponse()?.header("X-Request-Id") == "abc-123.x:y_z")
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: bad id<script>\r\n\r\n")
+            let replaced = client.readResponse()?.header("X-Request-Id")
+            #expect(replaced != nil && replaced != "bad id<script>")
+        }
+    }
+
+    @Test func http10ClosesUnlessKeepAliveIsAsked() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(client.readResponse()?.header("Connection") == "keep-alive")
+            client.send("GET / HTTP/1.0\r\n\r\n")
+            #expect(client.readResponse()?.header("Connection") == "close")
+            #expect(client.waitForClose())
+        }
+    }
+
+    @Test func connectionCloseFromTheClientClosesAfterTheResponse_andLaterRequestsGetNothing() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(client.readResponse()?.header("Connection") == "close")
+            #expect(client.readUntilClose().isEmpty)
+        }
+    }
+
+    @Test func expectContinueGets100BeforeTheBody() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("POST /body HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+            #expect(client.readResponse()?.status == 100)
+            client.send("data")
+            #expect(client.readResponse()?.bodyText == "data")
+        }
+    }
+
+    @Test func expectContinueOverTheLimitGets413WithoutA100() throws {
+        try withTestServer({ c in c.maxBodyBytes = 10 }) { port in
+            let client = try RawClient(port: port)
+            client.send("POST /body HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n")
+            let response = try #require(client.readResponse())
+            #expect(response.status == 413)
+            #expect(client.waitForClose())
+        }
+    }
+
+    // MARK: The limits table of spec 01, one row each, with a small configured limit.
+
+    @Test func headOverMaxHeadIs431AndClosed() throws {
+        try withTestServer({ c in c.maxHeadBytes = 256 }) { port in
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Big: \(String(repeating: "x", count: 300))\r\n\r\n")
+            let response = try #require(client.readResponse())
+            #expect(response.status == 431)
+            #expect(response.bodyText.contains("\"code\":\"HEADERS_TOO_LARGE\""))
+            #expect(response.header("Connection") == "close")
+            #expect(client.waitForClose())
+        }
+    }
+
+    @Test func moreThanMaxHeadersIs431AndClosed() throws {
+        try withTestServer({ c in c.maxHeaderCount = 5 }) { port in
+            let ok = try RawClient(port: port)
+            ok.send("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n\r\n")
+            #expect(ok.readResponse()?.status == 200)
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n")
+            #expect(client.readResponse()?.status == 431)
+            #expect(client.waitForClose())
+        }
+    }
+
+    @Test func bodyOverMaxBodyIs413AndClosed() throws {
+        try withTestServer({ c in c.maxBodyBytes = 100 }) { port in
+            let client = try RawClient(port: port)
+            client.send("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n" + String(repeating: "x", count: 101))
+            let response = try #require(client.readResponse())
+            #expect(response.status == 413)
+            #expect(response.bodyText.contains("PAYLOAD_TOO_LARGE"))
+            #expect(client.waitForClose())
+        }
+    }
+
+    @Test func slowHeadGets408_whileAnotherClientIsServedNormally() throws {
+        try withTestServer({ c in c.headTimeout = .milliseconds(600) }) { port in
+            let slow = try RawClient(port: port)
+            slow.send("GET / HTTP/1.1\r\nHost: a\r\n")
+            let fast = try RawClient(port: port)
+            for _ in 0..<5 {
+                fast.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(fast.readResponse()?.status == 200)
+            }
+            let response = try #require(slow.readResponse())
+            #expect(response.status == 408)
+            #expect(slow.waitForClose())
+        }
+    }
+
+    @Test func aHeadTrickledByteByByteStillTimesOut() throws {
+        try withTestServer({ c in c.headTimeout = .milliseconds(500) }) { port in
+            let slow = try RawClient(port: port)
+            for byte in "GET / HTTP/1.1\r\nHost: aaaaaaaaaaa".utf8 {
+                slow.send([byte])
+                usleep(60_000)
+                if slow.sawClose { break }
+            }
+            #expect(slow.readResponse()?.status == 408)
+        }
+    }
+
+    @Test func silentNewConnectionIsClosedWithoutAnAnswer() throws {
+        try withTestServer({ c in c.headTimeout = .milliseconds(300) }) { port in
+            let client = try RawClient(port: port)
+            #expect(client.readUntilClose().isEmpty)
+            #expect(client.sawClose)
+        }
+    }
+
+    @Test func stalledBodyGets408() throws {
+        try withTestServer({ c in c.bodyTimeout = .milliseconds(400) }) { port in
+            let client = try RawClient(port: port)
+            client.send("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+            let response = try #require(client.readResponse())
+            #expect(response.status == 408)
+            #expect(client.waitForClose())
+        }
+    }
+
+    @Test func idleKeepAliveConnectionIsClosedSilently() throws {
+        try withTestServer({ c in c.idleTimeout = .milliseconds(300) }) { port in
+            let client = try RawClient(port: port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(client.readResponse()?.status == 200)
+            #expect(client.readUntilClose().isEmpty)
+            #expect(client.sawClose)
+        }
+    }
+
+    @Test func connectionOverMaxConnectionsGets503() throws {
+        try withTestServer({ c in c.maxConnections = 2 }) { port in
+            let first = try RawClient(port: port)
+            let second = try RawClient(port: port)
+            first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            second.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(first.readResponse()?.status == 200)
+            #expect(second.readResponse()?.status == 200)
+            let third = try RawClient(port: port)
+            #expect(third.readResponse()?.status == 503)
+            #expect(third.waitForClose())
+            first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(first.readResponse()?.status == 200)
+        }
+    }
+
+    @Test func pipelineDepthStopsReadingUntilAnswered_butAnswersEverything() throws {
+        try withTestServer({ c in c.maxPipelineDepth = 2 }) { port in
+            let client = try RawClient(port: port)
+            let requests = (0..<10).map { "GET /slow?ms=\(10 * (10 - $0)) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()
+            client.send(requests)
+            for i in 0..<10 {
+                #expect(client.readResponse()?.bodyText == "{\"slow\":\(10 * (10 - i))}")
+            }
+        }
+    }
+
+    // MARK: Smuggling: rejected and closed, nothing after it answered.
+
+    static let smuggling: [(String, Int)] = [
+        ("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 30\r\n\r\nabcdGET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4x\r\nabcd\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nGET /echo HTTP/1.1\r\nHost: a\r\n\r\n", 501),
+    ]
+
+    @Test(arguments: smuggling)
+    func smugglingAttemptsAreRejectedAndClosed(request: String, status: Int) throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send(request)
+            let response = try #require(client.readResponse())
+            #expect(response.status == status)
+            #expect(response.header("Connection") == "close")
+            #expect(response.bodyText.hasPrefix("{\"errors\":[{"))
+            #expect(client.readUntilClose().isEmpty, "nothing may be answered after the rejected request")
+        }
+    }
+
+    // MARK: Hostile input
+
+    @Test func randomBytesAndTruncatedRequestsNeverStopTheServer() throws {
+        try withTestServer({ c in c.headTimeout = .milliseconds(200) }) { port in
+            let port = port
+            let valid = Array("POST /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".utf8)
+            DispatchQueue.concurrentPerform(iterations: 1000) { i in
+                var generator = SystemRandomNumberGenerator()
+                guard let client = try? RawClient(port: port, receiveTimeout: 2) else { return }
+                var bytes: [UInt8]
+                if i % 2 == 0 {
+                    bytes = (0..<Int.random(in: 1...600, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                } else {
+                    bytes = Array(valid.prefix(Int.random(in: 0..<valid.count, using: &generator)))
+                    if i % 4 == 1, !bytes.isEmpty { bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+                }
+                client.send(bytes)
+                client.shutdownWrite()
+                _ = client.readUntilClose()
+            }
+            let client = try RawClient(port: port)
+            client.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(client.readResponse()?.status == 200)
+        }
+    }
+
+    // MARK: Shutdown
+
+    @Test func shutdownLetsAReceivedRequestFinish_withConnectionClose() throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = try HTTPServer(configuration: configuration, handler: TestServer.handle)
+        server.start()
+        let busy = try RawClient(port: server.port)
+        let idle = try RawClient(port: server.port)
+        busy.send("GET /slow?ms=500 HTTP/1.1\r\nHost: a\r\n\r\n")
+        usleep(100_000)
+        server.shutdown()
+        let response = try #require(busy.readResponse())
+        #expect(response.status == 200)
+        #expect(response.header("Connection") == "close")
+        #expect(idle.readUntilClose().isEmpty && idle.sawClose)
+        server.wait()
+        #expect((try? RawClient(port: server.port)) == nil, "no longer accepting")
+    }
+}
