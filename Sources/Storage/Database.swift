@@ -1,0 +1,143 @@
+import Logging
+import Synchronization
+
+/// The database: one writer thread with group commit and a pool of read-only connections, each
+/// on its own thread (spec 07: Storage; ARCHITECTURE: "one place where durability and ordering
+/// are decided").
+///
+/// - Writes are queued to the single writer, which commits many jobs in one transaction, a
+///   savepoint each, and answers each caller with its own result or error after the commit.
+/// - Reads run on read-only connections in WAL mode: they see the last committed state and never
+///   wait for the writer.
+/// - No SQLite call runs on the caller's thread or the Swift cooperative pool; async callers are
+///   resumed by the owning thread.
+public final class Database: Sendable {
+    public let configuration: DatabaseConfiguration
+    let logger: Logger?
+    let writer: Writer
+    let writerThread: ConnectionThread
+    let readQueue: BlockingQueue<ReadRequest>
+    let readerThreads: [ConnectionThread]
+    private let isClosed = Atomic<Bool>(false)
+
+    /// Opens the writer connection (WAL, `foreign_keys = ON`, the configured `synchronous` and
+    /// busy timeout) on its thread, then the read-only connections on theirs.
+    public init(configuration: DatabaseConfiguration, logger: Logger? = nil) throws(StorageError) {
+        guard configuration.readerCount >= 1, configuration.maxBatchSize >= 1 else {
+            throw .misuse("readerCount and maxBatchSize must be at least 1")
+        }
+        let writer = Writer(maxBatchSize: configuration.maxBatchSize, logger: logger)
+        let writerThread = try ConnectionThread(
+            name: "triggerbase.writer",
+            open: { () throws(StorageError) -> WriterLoop in
+                WriterLoop(connection: try Self.openWriter(configuration), writer: writer)
+            },
+            serve: { $0.run() })
+        let readQueue = BlockingQueue<ReadRequest>()
+        var readerThreads: [ConnectionThread] = []
+        do {
+            for index in 0..<configuration.readerCount {
+                readerThreads.append(try ConnectionThread(
+                    name: "triggerbase.reader.\(index)",
+                    open: { () throws(StorageError) -> ReaderLoop in
+                        let connection = try SQLiteConnection(
+                            path: configuration.path, mode: .readOnly,
+                            busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+                        return ReaderLoop(connection: connection, queue: readQueue)
+                    },
+                    serve: { $0.run() }))
+            }
+        } catch {
+            readQueue.close()
+            for thread in readerThreads { thread.join() }
+            writer.queue.close()
+            writerThread.join()
+            throw error
+        }
+        self.configuration = configuration
+        self.logger = logger
+        self.writer = writer
+        self.writerThread = writerThread
+        self.readQueue = readQueue
+        self.readerThreads = readerThreads
+    }
+
+    deinit { close() }
+
+    /// Queues `job` for the writer and returns its result once the batch holding it has
+    /// committed (so, with `synchronous = FULL`, once it is on disk).
+    ///
+    /// The job runs on the writer thread inside its own savepoint within the batch transaction:
+    /// if it throws, only its changes are rolled back and only its caller gets the error; if the
+    /// `COMMIT` fails, every job of the batch gets that error. Jobs must be short, must not block
+    /// and must not run `BEGIN`, `COMMIT` or `ROLLBACK`. A queued job is not cancelled with its
+    /// task. Throws `StorageError.closed` after `close()`.
+    @discardableResult
+    public func write<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(TypedWriteRequest(job: job, delivery: .continuation(continuation)))
+        }
+    }
+
+    /// Same as the async `write`, with `completion` called on the writer thread after the commit
+    /// (or at once on the caller's thread with `.closed` after `close()`). It must not block.
+    public func write<T: Sendable>(
+        _ job: @escaping @Sendable (SQLiteConnection) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        submit(TypedWriteRequest(job: job, delivery: .callback(completion)))
+    }
+
+    private func submit(_ request: any WriteRequest) {
+        if !writer.queue.enqueue(.write(request)) {
+            request.fail(StorageError.closed)
+        }
+    }
+
+    /// Runs `body` on one of the read-only connections, on its reader thread, inside one read
+    /// transaction: every query of `body` sees the same committed snapshot. Readers never wait for
+    /// the writer (WAL). Throws `StorageError.closed` after `close()`.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = readQueue.enqueue { connection in
+                continuation.resume(with: Result { try connection.inSavepoint { try body(connection) } })
+            }
+            if !accepted { continuation.resume(throwing: StorageError.closed) }
+        }
+    }
+
+    /// Adds `observer`, called on the writer thread after each successful `COMMIT` (e.g. to wake
+    /// the dispatcher). It must be quick and must not block.
+    public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
+        writer.addCommitObserver(observer)
+    }
+
+    /// Committed batches and the jobs in them since opening; `jobs / batches` is the average
+    /// batch size (spec 07: metrics "write batch sizes").
+    public var writeStatistics: (batches: Int, jobs: Int) { writer.writeStatistics }
+
+    /// Runs the reads and writes already queued, stops the threads and closes the connections,
+    /// waiting for all of it (the readers first, so the writer closes last and checkpoints the
+    /// WAL). Later calls to `write`, `read`, `migrate` and `backup` throw `.closed`; closing again
+    /// does nothing.
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        readQueue.close()
+        for thread in readerThreads { thread.join() }
+        writer.queue.close()
+        writerThread.join()
+    }
+
+    /// The writer connection: WAL (sqlite.org/wal.html), foreign keys, `synchronous`.
+    private static func openWriter(_ configuration: DatabaseConfiguration) throws(StorageError) -> SQLiteConnection {
+        let connection = try SQLiteConnection(
+            path: configuration.path, mode: .readWrite,
+            busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
+        let journalMode = try connection.query("PRAGMA journal_mode = WAL").first?[0].string
+        guard journalMode?.lowercased() == "wal" else {
+            throw .misuse("\(configuration.path) cannot use WAL mode (journal_mode is \(journalMode ?? "unknown"))")
+        }
+        try connection.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue)")
+        return connection
+    }
+}

@@ -1,0 +1,26 @@
+/// `PRAGMA synchronous` for the writer (sqlite.org/pragma.html#pragma_synchronous). In WAL mode
+/// `FULL` syncs the log on every commit, so a commit survives power loss; `NORMAL` may lose the
+/// last commits on power loss but never corrupts (spec 07: Storage).
+public enum SynchronousMode: String, Sendable {
+    case full = "FULL"
+    case normal = "NORMAL"
+}
+
+/// How `Database` opens and runs its connections.
+public struct DatabaseConfiguration: Sendable {
+    /// The database file; its parent directory is created if missing.
+    public var path: String
+    /// Durability of commits; `.full` by default, so a 2xx answer means the write is on disk.
+    public var synchronous: SynchronousMode = .full
+    /// Read-only connections, each on its own thread; at least 1. Default 4.
+    public var readerCount: Int = 4
+    /// How long a connection waits for a lock held by another process before `SQLITE_BUSY`.
+    /// Default 5000.
+    public var busyTimeoutMilliseconds: Int = 5000
+    /// Most write jobs committed in one transaction; at least 1. Default 512.
+    public var maxBatchSize: Int = 512
+
+    public init(path: String) {
+        self.path = path
+    }
+}

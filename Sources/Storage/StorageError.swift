@@ -1,0 +1,108 @@
+import CSQLite
+
+/// The one error type of the storage layer: an SQLite failure with its primary and extended
+/// result code, its message and the SQL that failed, or one of the layer's own refusals.
+///
+/// Statement parameters are deliberately not carried, so user data never reaches logs.
+public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// SQLite returned `code` (primary, `extendedCode & 0xFF`) and `extendedCode`
+        /// (sqlite.org/rescode.html).
+        case sqlite(code: Int32, extendedCode: Int32)
+        /// The database records a schema version above every migration this binary knows (spec 07:
+        /// "a newer database than the binary refuses to start").
+        case databaseNewerThanBinary(database: Int, binary: Int)
+        /// The database or connection was closed.
+        case closed
+        /// The API was used in a way it does not support (wrong parameter count, several
+        /// statements where one is expected, a call that would deadlock).
+        case misuse
+    }
+
+    public let kind: Kind
+    public let message: String
+    public let sql: String?
+    /// Whether the error came from a read-write connection; decides `isReadOnly` for
+    /// `SQLITE_CANTOPEN` and `SQLITE_IOERR`, which mean "cannot write here" only on a write.
+    let duringWrite: Bool
+
+    /// `duringWrite` marks an error met by a read-write connection (see `isReadOnly`).
+    public init(kind: Kind, message: String, sql: String? = nil, duringWrite: Bool = false) {
+        self.kind = kind
+        self.message = message
+        self.sql = sql
+        self.duringWrite = duringWrite
+    }
+
+    /// The primary result code, or `nil` when the error is not SQLite's.
+    public var code: Int32? {
+        if case .sqlite(let code, _) = kind { return code }
+        return nil
+    }
+
+    /// The extended result code, or `nil` when the error is not SQLite's.
+    public var extendedCode: Int32? {
+        if case .sqlite(_, let extended) = kind { return extended }
+        return nil
+    }
+
+    /// A `UNIQUE` or `PRIMARY KEY` constraint failed.
+    public var isUniqueViolation: Bool {
+        extendedCode == ExtendedResultCode.constraintUnique || extendedCode == ExtendedResultCode.constraintPrimaryKey
+    }
+
+    /// A `FOREIGN KEY` constraint failed.
+    public var isForeignKeyViolation: Bool { extendedCode == ExtendedResultCode.constraintForeignKey }
+
+    /// A `NOT NULL` constraint failed.
+    public var isNotNullViolation: Bool { extendedCode == ExtendedResultCode.constraintNotNull }
+
+    /// The disk (or the database's size limit) is full.
+    public var isDiskFull: Bool { code == SQLITE_FULL }
+
+    /// The database cannot be written: opened read-only, or it could not be opened or written
+    /// during a write (permissions, read-only mount, I/O failure).
+    public var isReadOnly: Bool {
+        guard let code else { return false }
+        if code == SQLITE_READONLY { return true }
+        return duringWrite && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR)
+    }
+
+    public var description: String {
+        var text: String
+        switch kind {
+        case .sqlite(let code, let extended):
+            text = "SQLite error \(code) (extended \(extended)): \(message)"
+        case .databaseNewerThanBinary, .closed, .misuse:
+            text = message
+        }
+        if let sql { text += " [SQL: \(sql)]" }
+        return text
+    }
+}
+
+extension StorageError {
+    /// The database or connection is closed.
+    static let closed = StorageError(kind: .closed, message: "the database is closed")
+
+    /// A misuse of the API, with an explanation.
+    static func misuse(_ message: String, sql: String? = nil) -> StorageError {
+        StorageError(kind: .misuse, message: message, sql: sql)
+    }
+
+    /// An SQLite error from a result code alone (no connection to ask for a message).
+    static func sqlite(_ extendedCode: Int32, sql: String? = nil, duringWrite: Bool = false) -> StorageError {
+        StorageError(
+            kind: .sqlite(code: extendedCode & 0xFF, extendedCode: extendedCode),
+            message: String(cString: sqlite3_errstr(extendedCode)), sql: sql, duringWrite: duringWrite)
+    }
+}
+
+/// Extended result codes that sqlite3.h defines as `(SQLITE_CONSTRAINT | (n<<8))`, a macro shape
+/// Swift does not import; restated here from sqlite.org/rescode.html.
+enum ExtendedResultCode {
+    static let constraintForeignKey: Int32 = SQLITE_CONSTRAINT | (3 << 8)
+    static let constraintNotNull: Int32 = SQLITE_CONSTRAINT | (5 << 8)
+    static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)
+    static let constraintUnique: Int32 = SQLITE_CONSTRAINT | (8 << 8)
+}

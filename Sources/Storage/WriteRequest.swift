@@ -1,0 +1,71 @@
+/// A write job on its way to, or running on, the writer thread.
+protocol WriteRequest: AnyObject, Sendable {
+    /// Runs the job inside its own savepoint and keeps its result (writer thread only).
+    func perform(on connection: SQLiteConnection)
+    /// The error the job threw, once performed.
+    var failure: (any Error)? { get }
+    /// Hands the kept result to the caller (after the batch committed).
+    func complete()
+    /// Hands `error` to the caller instead (the batch did not commit, or the job never ran).
+    func fail(_ error: any Error)
+}
+
+/// What the writer thread is asked to do.
+enum WriterCommand: Sendable {
+    /// A job to batch with its neighbours into one transaction.
+    case write(any WriteRequest)
+    /// Work that needs the connection outside any batch transaction (migrations); the open batch
+    /// is committed first.
+    case exclusive(@Sendable (SQLiteConnection) -> Void)
+}
+
+/// One caller's job and the way its result goes back.
+///
+/// `@unchecked Sendable` because of the mutable `outcome`. It is safe: the caller creates the
+/// request and hands it over through `BlockingQueue`, whose mutex orders that hand-off before the
+/// writer's first access; after that `outcome` is written and read only on the writer thread
+/// (`perform`, then `complete` / `fail` after the commit). `job` and `delivery` are immutable and
+/// `Sendable`.
+final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
+    enum Delivery: Sendable {
+        case continuation(CheckedContinuation<T, any Error>)
+        case callback(@Sendable (Result<T, any Error>) -> Void)
+    }
+
+    private let job: @Sendable (SQLiteConnection) throws -> T
+    private let delivery: Delivery
+    private var outcome: Result<T, any Error>?
+
+    init(job: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery) {
+        self.job = job
+        self.delivery = delivery
+    }
+
+    func perform(on connection: SQLiteConnection) {
+        do {
+            outcome = .success(try connection.inSavepoint { try job(connection) })
+        } catch {
+            outcome = .failure(error)
+        }
+    }
+
+    var failure: (any Error)? {
+        if case .failure(let error) = outcome { return error }
+        return nil
+    }
+
+    func complete() {
+        deliver(outcome ?? .failure(StorageError.misuse("the write job was never run")))
+    }
+
+    func fail(_ error: any Error) {
+        deliver(.failure(error))
+    }
+
+    private func deliver(_ result: Result<T, any Error>) {
+        switch delivery {
+        case .continuation(let continuation): continuation.resume(with: result)
+        case .callback(let callback): callback(result)
+        }
+    }
+}

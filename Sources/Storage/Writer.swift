@@ -1,0 +1,33 @@
+import Logging
+import Synchronization
+
+/// What `Database` and its writer thread share: the queue of commands, the commit observers and
+/// the batch counters.
+final class Writer: Sendable {
+    let queue = BlockingQueue<WriterCommand>()
+    let maxBatchSize: Int
+    let logger: Logger?
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+    private let statistics = Mutex<(batches: Int, jobs: Int)>((0, 0))
+
+    init(maxBatchSize: Int, logger: Logger?) {
+        self.maxBatchSize = maxBatchSize
+        self.logger = logger
+    }
+
+    func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    var writeStatistics: (batches: Int, jobs: Int) {
+        statistics.withLock { $0 }
+    }
+
+    /// Counts a committed batch of `jobs` jobs and calls the observers (writer thread).
+    func didCommit(jobs: Int) {
+        statistics.withLock { $0.batches += 1; $0.jobs += jobs }
+        for observer in observers.withLock({ $0 }) {
+            observer()
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Logging
+
+/// The writer thread's loop: group commit (spec 07: Storage).
+///
+/// It takes every queued command (up to `maxBatchSize`), runs the write jobs in one
+/// `BEGIN IMMEDIATE` transaction, each in its own savepoint, commits once and only then hands each
+/// caller its own result. `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction
+/// that upgrades to a write can hit `SQLITE_BUSY` that no busy timeout resolves (GRDB issue #1483).
+final class WriterLoop {
+    private let connection: SQLiteConnection
+    private let writer: Writer
+    /// The commands being worked through; capacity is recycled between batches.
+    private var commands: [WriterCommand] = []
+    /// Jobs run in the open transaction, waiting for its `COMMIT`.
+    private var pending: [any WriteRequest] = []
+
+    init(connection: SQLiteConnection, writer: Writer) {
+        self.connection = connection
+        self.writer = writer
+        commands.reserveCapacity(writer.maxBatchSize)
+        pending.reserveCapacity(writer.maxBatchSize)
+    }
+
+    /// Serves commands until the queue is closed and drained, then closes the connection.
+    func run() {
+        defer { connection.close() }
+        while writer.queue.take(upTo: writer.maxBatchSize, into: &commands) {
+            for command in commands {
+                switch command {
+                case .write(let request):
+                    perform(request)
+                case .exclusive(let body):
+                    commitPending()
+                    body(connection)
+                }
+            }
+            commands.removeAll(keepingCapacity: true)
+            commitPending()
+        }
+    }
+
+    /// Runs one job in the batch transaction, opening it if needed.
+    private func perform(_ request: any WriteRequest) {
+        if !connection.isInTransaction {
+            do {
+                try connection.run("BEGIN IMMEDIATE")
+            } catch {
+                request.fail(error)
+                return
+            }
+        }
+        request.perform(on: connection)
+        if connection.isInTransaction {
+            pending.append(request)
+            return
+        }
+        // The transaction ended inside the job. Either SQLite rolled it back after an error such
+        // as SQLITE_FULL or SQLITE_IOERR ("Response To Errors Within A Transaction",
+        // sqlite.org/lang_transaction.html), taking the earlier jobs' changes with it, or the job
+        // ran COMMIT / ROLLBACK itself. Either way the earlier jobs cannot be reported as committed.
+        let error = request.failure ?? StorageError.misuse(
+            "a write job ended the batch transaction; jobs must not run BEGIN, COMMIT or ROLLBACK")
+        failPending(error)
+        if request.failure != nil { request.complete() } else { request.fail(error) }
+    }
+
+    /// Commits the open transaction, then hands every job its result; if `COMMIT` fails, rolls
+    /// back and hands every job that error.
+    private func commitPending() {
+        guard connection.isInTransaction else { return }
+        do {
+            try connection.run("COMMIT")
+        } catch {
+            if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+            writer.logger?.error("write batch failed to commit", [
+                "error": .string(String(describing: error)), "jobs": .int(pending.count),
+            ])
+            failPending(error)
+            return
+        }
+        // Counters and observers first: once a caller has its answer, the commit is counted and
+        // the dispatcher has been woken.
+        writer.didCommit(jobs: pending.count)
+        for request in pending {
+            request.complete()
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func failPending(_ error: any Error) {
+        for request in pending {
+            request.fail(error)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
