@@ -1,0 +1,62 @@
+extension JSON {
+    /// Compact JSON text, keys in insertion order (RFC 8259 escaping; non-finite numbers as null).
+    public func serialized() -> String { String(decoding: serializedBytes(), as: UTF8.self) }
+
+    public func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        write(to: &out)
+        return out
+    }
+
+    func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out += Array("null".utf8)
+        case .bool(let b): out += b ? Array("true".utf8) : Array("false".utf8)
+        case .int(let i): out += Array(String(i).utf8)
+        case .double(let d):
+            if !d.isFinite { out += Array("null".utf8) }
+            else if d.rounded() == d && abs(d) < 1e15 { out += Array(String(Int64(d)).utf8); out += Array(".0".utf8) }
+            else { out += Array("\(d)".utf8) }
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let items):
+            out.append(91)
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(44) }
+                item.write(to: &out)
+            }
+            out.append(93)
+        case .object(let object):
+            out.append(123)
+            var first = true
+            for (key, value) in object {
+                if !first { out.append(44) }
+                first = false
+                Self.writeString(key, to: &out)
+                out.append(58)
+                value.write(to: &out)
+            }
+            out.append(125)
+        }
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(34)
+        for b in s.utf8 {
+            switch b {
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, 110]
+            case 13: out += [92, 114]
+            case 9: out += [92, 116]
+            case 8: out += [92, 98]
+            case 12: out += [92, 102]
+            case 0..<32:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(34)
+    }
+}

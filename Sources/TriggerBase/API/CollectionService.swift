@@ -1,0 +1,78 @@
+import HTTPServer
+import JSON
+import Storage
+
+/// `/api/collections:list|get|create|destroy` and `/api/collections/<name>/fields:create` (spec 02).
+struct CollectionService: Sendable {
+    let database: Database
+    let schema: SchemaState
+
+    func handle(action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+        try Route.checkMethod(request.method, action: action)
+        let catalogue = schema.current
+        switch action {
+        case "list":
+            let all = catalogue.order.compactMap { catalogue.definitionJSON($0) }
+            return ResourceService.ok(.array(all), meta: ["count": .int(Int64(all.count)), "page": 1,
+                                                          "pageSize": .int(Int64(max(all.count, 1))), "totalPage": 1])
+        case "get":
+            let name = try Self.name(query)
+            guard let json = catalogue.definitionJSON(name) else { throw APIError.collectionNotFound(name) }
+            return ResourceService.ok(json)
+        case "create":
+            let body = try ResourceService.parseBody(request.body)
+            let items = body.arrayValue ?? [body]
+            var definitions: [CollectionDefinition] = []
+            for item in items { definitions.append(try CollectionDefinition.parse(item)) }
+            for definition in definitions where catalogue.collection(definition.name) != nil {
+                throw APIError(status: 409, code: "COLLECTION_EXISTS", message: "collection '\(definition.name)' already exists")
+            }
+            let schema = self.schema
+            let result = try await database.write { [definitions] connection -> [JSON] in
+                let new = try schema.apply(definitions, connection: connection)
+                return definitions.compactMap { new.definitionJSON($0.name) }
+            }
+            schema.publish()
+            return ResourceService.ok(body.arrayValue == nil ? result[0] : .array(result))
+        case "destroy":
+            let name = try Self.name(query)
+            guard catalogue.collection(name) != nil else { throw APIError.collectionNotFound(name) }
+            let schema = self.schema
+            try await database.write { connection in try schema.drop(name, connection: connection) }
+            schema.publish()
+            return ResourceService.ok(.int(1))
+        default:
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
+        }
+    }
+
+    /// `fields:create` on one collection: adds a column (a migration applied at once).
+    func addField(collection: String, action: String, request: HTTPRequest) async throws -> HTTPResponse {
+        guard action == "create" else { throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'") }
+        try Route.checkMethod(request.method, action: action)
+        guard let existing = schema.current.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        let field = try FieldDefinition.parse(try ResourceService.parseBody(request.body), path: "field")
+        if existing.field(field.name) != nil || CollectionDefinition.systemColumns.contains(field.name) {
+            throw APIError(status: 409, code: "FIELD_EXISTS", message: "field '\(field.name)' already exists", field: field.name)
+        }
+        if field.required && field.defaultValue == nil {
+            let count = try await database.read { connection in
+                try connection.query("SELECT count(*) FROM \(Name.quoted(collection))").first?[0].int ?? 0
+            }
+            if count > 0 { throw APIError.validation(field.name, "a required field added to a collection with records needs a default") }
+        }
+        let schema = self.schema
+        let json = try await database.write { connection -> JSON in
+            let new = try schema.apply([CollectionDefinition(name: collection, fields: [field])], connection: connection)
+            return new.collection(collection)?.field(field.name)?.json ?? .null
+        }
+        schema.publish()
+        return ResourceService.ok(json)
+    }
+
+    private static func name(_ query: QueryParameters) throws(APIError) -> String {
+        guard let name = query["filterByTk"], !name.isEmpty else { throw .invalidParameter("filterByTk", "the collection name is required") }
+        guard Name.isValid(name) else { throw .invalidName(name) }
+        return name
+    }
+}

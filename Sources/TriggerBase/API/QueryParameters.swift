@@ -1,0 +1,51 @@
+import Foundation
+
+/// The decoded query string of a request (`+` is a space, `%XX` escapes decoded; repeats kept).
+struct QueryParameters: Sendable {
+    private var values: [String: [String]] = [:]
+
+    init(_ query: some StringProtocol) {
+        for part in query.split(separator: "&") where !part.isEmpty {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = Self.decode(pieces[0])
+            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
+            values[name, default: []].append(value)
+        }
+    }
+
+    static func decode(_ text: some StringProtocol) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+
+    subscript(_ name: String) -> String? { values[name]?.last }
+
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// A comma list over every occurrence, trimmed, empty items dropped.
+    func list(_ name: String) -> [String] {
+        all(name).flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A positive integer parameter, or a 400 `INVALID_PARAMETER` naming it.
+    func positiveInt(_ name: String) throws(APIError) -> Int? {
+        guard let text = self[name] else { return nil }
+        guard let value = Int(text), value >= 1, text.allSatisfy(\.isNumber) else {
+            throw .invalidParameter(name, "must be a positive integer")
+        }
+        return value
+    }
+
+    /// `filterByTk` ids (repeated or comma-separated).
+    func primaryKeys() throws(APIError) -> [Int64]? {
+        let items = list("filterByTk")
+        guard !all("filterByTk").isEmpty else { return nil }
+        var ids: [Int64] = []
+        for item in items {
+            guard let id = Int64(item), id > 0, item.allSatisfy(\.isNumber) else { throw .invalidParameter("filterByTk", "'\(item)' is not an id") }
+            ids.append(id)
+        }
+        guard !ids.isEmpty else { throw .invalidParameter("filterByTk", "empty") }
+        return ids
+    }
+}

@@ -1,0 +1,230 @@
+import HTTPServer
+import JSON
+import Storage
+
+/// The resource API of spec 02: list, get, create, update, destroy on collections and on the
+/// related records of one record. Reads use the read pool; writes go through the single writer,
+/// one savepoint per request, so bad input never half-writes.
+struct ResourceService: Sendable {
+    let database: Database
+    let schema: SchemaState
+
+    /// A condition restricting which records of a collection an action sees (association routes).
+    struct Scope: Sendable {
+        var sql = "1"
+        var parameters: [SQLiteValue] = []
+        /// Values every created record gets (the foreign key of a hasMany / hasOne).
+        var fixed: [String: SQLiteValue] = [:]
+        /// belongsToMany: link created records to this owner.
+        var link: (field: FieldDefinition, owner: String, id: Int64)?
+    }
+
+    func handle(collection: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
+                scope: Scope = Scope()) async throws -> HTTPResponse {
+        let catalogue = schema.current
+        guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
+        try Route.checkMethod(request.method, action: action)
+        switch action {
+        case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
+        case "get": return try await get(collection, id: id, query: query, scope: scope, catalogue: catalogue)
+        case "create": return try await create(collection, body: request.body, query: query, scope: scope)
+        case "update": return try await update(collection, id: id, body: request.body, query: query, scope: scope)
+        case "destroy": return try await destroy(collection, id: id, query: query, scope: scope)
+        default: throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
+        }
+    }
+
+    // MARK: Reading
+
+    private func list(_ collection: String, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
+        var compiler = FilterCompiler(catalogue: catalogue)
+        var condition = scope.sql
+        if let text = query["filter"], !text.isEmpty {
+            condition = "(\(condition)) AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+        }
+        let parameters = scope.parameters + compiler.parameters
+        let orderBy = try Self.orderBy(query.list("sort"), collection: collection, catalogue: catalogue)
+        let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
+        try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
+        let projection = try Projection(query: query, collection: collection, catalogue: catalogue)
+        let paginate = query["paginate"] != "false"
+        let page = try query.positiveInt("page") ?? 1
+        let pageSize = paginate ? min(try query.positiveInt("pageSize") ?? 20, 1000) : 10_000
+        let offset = paginate ? (page - 1) * pageSize : 0
+        let (records, count) = try await database.read { [condition] connection in
+            let store = RecordStore(connection: connection, catalogue: catalogue)
+            var records = try store.select(collection, where: condition, parameters: parameters, orderBy: orderBy, limit: pageSize, offset: offset)
+            try store.embed(&records, collection: collection, paths: appends)
+            return (records, try store.count(collection, where: condition, parameters: parameters))
+        }
+        let meta: JSON = ["count": .int(Int64(count)), "page": .int(Int64(paginate ? page : 1)),
+                          "pageSize": .int(Int64(paginate ? pageSize : max(count, 1))),
+                          "totalPage": .int(Int64(paginate ? (count + pageSize - 1) / pageSize : 1))]
+        return Self.ok(.array(records.map { .object(projection.apply($0)) }), meta: meta)
+    }
+
+    private func get(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
+        var compiler = FilterCompiler(catalogue: catalogue)
+        var condition = scope.sql
+        var parameters = scope.parameters
+        if let id = try id ?? query.primaryKeys()?.first {
+            condition += " AND t0.\"id\" = ?"
+            parameters.append(.integer(id))
+        }
+        if let text = query["filter"], !text.isEmpty {
+            condition += " AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+        }
+        parameters += compiler.parameters
+        let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
+        try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
+        let projection = try Projection(query: query, collection: collection, catalogue: catalogue)
+        let record = try await database.read { [condition, parameters] connection -> JSONObject? in
+            let store = RecordStore(connection: connection, catalogue: catalogue)
+            var records = try store.select(collection, where: condition, parameters: parameters, limit: 1)
+            try store.embed(&records, collection: collection, paths: appends)
+            return records.first
+        }
+        guard let record else { throw APIError.notFound }
+        return Self.ok(.object(projection.apply(record)))
+    }
+
+    // MARK: Writing
+
+    private func create(_ collection: String, body: [UInt8], query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
+        let values = try Self.parseBody(body)
+        let bulk: Bool
+        let items: [JSON]
+        switch values {
+        case .array(let list): bulk = true; items = list
+        case .object: bulk = false; items = [values]
+        default: throw APIError.badRequest("the body must be a JSON object or an array of them")
+        }
+        let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
+        try RecordStore.validateAppends(appends, collection: collection, catalogue: schema.current)
+        let schema = self.schema
+        let records = try await database.write { connection -> [JSON] in
+            let catalogue = schema.writerCatalogue
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            var created: [(Int64, [String])] = []
+            for (i, item) in items.enumerated() {
+                let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
+                if let link = scope.link {
+                    try writer.setToMany(link.field, of: link.owner, id: link.id, value: .int(result.id), path: link.field.name, replace: false)
+                }
+                created.append(result)
+            }
+            return try created.map { id, relations in
+                var records = try writer.store.select(collection, where: "t0.\"id\" = ?", parameters: [.integer(id)])
+                try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] } + appends)
+                return .object(records[0])
+            }
+        }
+        return Self.ok(bulk ? .array(records) : records[0])
+    }
+
+    /// Ids in scope for update / destroy: `filterByTk`, or `filter`; one is required.
+    private static func targetIDs(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
+                                  catalogue: Catalogue, connection: SQLiteConnection) throws -> (ids: [Int64], single: Bool) {
+        var compiler = FilterCompiler(catalogue: catalogue)
+        var condition = scope.sql
+        let keys = try id.map { [$0] } ?? query.primaryKeys()
+        if let keys { condition += " AND t0.\"id\" IN (\(keys.map(String.init).joined(separator: ",")))" }
+        if let text = query["filter"], !text.isEmpty {
+            condition += " AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+        } else if keys == nil {
+            throw APIError.invalidParameter("filterByTk", "filterByTk or filter is required")
+        }
+        let rows = try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\"",
+                                        scope.parameters + compiler.parameters)
+        let ids = rows.compactMap { $0[0].int64 }
+        let single = keys?.count == 1 && query["filter"] == nil
+        if single && ids.isEmpty { throw APIError.notFound }
+        return (ids, single)
+    }
+
+    private func update(_ collection: String, id: Int64?, body: [UInt8], query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
+        let values = try Self.parseBody(body)
+        guard case .object = values else { throw APIError.badRequest("the body must be a JSON object") }
+        let schema = self.schema
+        let (records, single) = try await database.write { connection -> ([JSON], Bool) in
+            let catalogue = schema.writerCatalogue
+            let (ids, single) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            let relations = try writer.update(collection, ids: ids, values: values)
+            var records: [JSONObject] = []
+            for chunk in ids.chunked(500) where !chunk.isEmpty {
+                records += try writer.store.select(collection, where: "t0.\"id\" IN (\(chunk.map(String.init).joined(separator: ",")))")
+            }
+            try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
+            return (records.map(JSON.object), single)
+        }
+        return Self.ok(single ? records[0] : .array(records))
+    }
+
+    private func destroy(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
+        let schema = self.schema
+        let count = try await database.write { connection -> Int in
+            let catalogue = schema.writerCatalogue
+            let (ids, _) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            return try writer.destroy(collection, ids: ids)
+        }
+        return Self.ok(.int(Int64(count)))
+    }
+
+    // MARK: Helpers
+
+    static func parseBody(_ body: [UInt8]) throws(APIError) -> JSON {
+        guard !body.isEmpty else { throw APIError.badRequest("the request needs a JSON body") }
+        do { return try JSON.parse(body) } catch { throw APIError.badRequest("the body is not valid JSON: \(error)") }
+    }
+
+    static func ok(_ data: JSON, meta: JSON? = nil) -> HTTPResponse {
+        var object: JSONObject = ["data": data]
+        if let meta { object["meta"] = meta }
+        return .json(JSON.object(object).serializedBytes())
+    }
+
+    /// `sort=-createdAt,title` → ORDER BY, each name checked against the collection's columns.
+    static func orderBy(_ items: [String], collection: String, catalogue: Catalogue) throws(APIError) -> String {
+        let columns = Set(catalogue.allColumns(collection))
+        let hidden = Set(catalogue.collection(collection)?.fields.filter(\.hidden).map(\.name) ?? [])
+        var parts: [String] = []
+        for item in items {
+            let descending = item.hasPrefix("-")
+            let name = descending ? String(item.dropFirst()) : item
+            guard columns.contains(name), !hidden.contains(name) else { throw APIError.invalidParameter("sort", "unknown field '\(name)'") }
+            parts.append("t0.\(Name.quoted(name)) \(descending ? "DESC" : "ASC")")
+        }
+        parts.append("t0.\"id\" ASC")
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// `fields` / `except`: which keys of each record are returned (names checked).
+struct Projection: Sendable {
+    var fields: [String]?
+    var except: Set<String> = []
+
+    init(query: QueryParameters, collection: String, catalogue: Catalogue) throws(APIError) {
+        guard let definition = catalogue.collection(collection) else { return }
+        let known = Set(catalogue.allColumns(collection) + definition.fields.filter { !$0.hidden }.map(\.name))
+            .subtracting(definition.fields.filter(\.hidden).map(\.name))
+        for (name, list) in [("fields", query.list("fields")), ("except", query.list("except"))] {
+            for item in list where !known.contains(item) { throw .invalidParameter(name, "unknown field '\(item)'") }
+        }
+        let fields = query.list("fields")
+        self.fields = fields.isEmpty ? nil : fields
+        self.except = Set(query.list("except"))
+    }
+
+    func apply(_ record: JSONObject) -> JSONObject {
+        var result = JSONObject()
+        if let fields {
+            for key in fields { if let value = record[key] { result[key] = value } }
+        } else {
+            for (key, value) in record where !except.contains(key) { result[key] = value }
+        }
+        return result
+    }
+}

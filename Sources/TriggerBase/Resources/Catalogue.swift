@@ -1,0 +1,81 @@
+import JSON
+
+/// The collections known to the server: an immutable snapshot, replaced whole when a collection
+/// or field is added. Every name that reaches SQL is looked up here first (STYLE habit 11).
+struct Catalogue: Sendable {
+    private(set) var collections: [String: CollectionDefinition] = [:]
+    /// Collection names in creation order.
+    private(set) var order: [String] = []
+
+    func collection(_ name: some StringProtocol) -> CollectionDefinition? { collections[String(name)] }
+
+    /// A copy with `definitions` added (or, for an existing name, its new fields appended), with
+    /// relation defaults filled and every relation target checked. Definitions may refer to each other.
+    func adding(_ definitions: [CollectionDefinition]) throws(APIError) -> Catalogue {
+        var next = self
+        for definition in definitions {
+            if var existing = next.collections[definition.name] {
+                for field in definition.fields where existing.field(field.name) == nil { existing.fields.append(field) }
+                next.collections[definition.name] = existing
+            } else {
+                next.collections[definition.name] = definition
+                next.order.append(definition.name)
+            }
+        }
+        for name in next.order {
+            guard var definition = next.collections[name] else { continue }
+            for index in definition.fields.indices {
+                var field = definition.fields[index]
+                guard field.type.isRelation else { continue }
+                guard let target = field.target, next.collections[target] != nil else {
+                    throw .validation("\(name).\(field.name)", "relation '\(field.name)' targets unknown collection '\(field.target ?? "")'")
+                }
+                switch field.type {
+                case .belongsTo: if field.foreignKey == nil { field.foreignKey = field.name + "Id" }
+                case .hasOne, .hasMany: if field.foreignKey == nil { field.foreignKey = Self.singular(name) + "Id" }
+                case .belongsToMany: if field.through == nil { field.through = name + "_" + target }
+                default: break
+                }
+                definition.fields[index] = field
+            }
+            next.collections[name] = definition
+        }
+        // A foreign key column must not collide with a declared field of another kind.
+        for name in next.order {
+            let columns = next.ownColumns(name)
+            if Set(columns).count != columns.count {
+                throw .validation(name, "collection '\(name)' declares a column twice")
+            }
+        }
+        return next
+    }
+
+    /// `posts` → `post`, for default foreign key names (`postId`).
+    static func singular(_ name: String) -> String {
+        name.count > 1 && name.hasSuffix("s") ? String(name.dropLast()) : name
+    }
+
+    /// Columns declared by the collection itself: system columns, scalars and belongsTo keys.
+    func ownColumns(_ name: String) -> [String] {
+        guard let definition = collections[name] else { return [] }
+        return CollectionDefinition.systemColumns + definition.fields.compactMap(\.column)
+    }
+
+    /// Foreign-key columns that other collections' hasOne / hasMany put on `name`.
+    func foreignColumns(_ name: String) -> [(column: String, source: String)] {
+        var result: [(String, String)] = []
+        let own = Set(ownColumns(name))
+        for source in order {
+            for field in collections[source]?.fields ?? [] where (field.type == .hasOne || field.type == .hasMany) && field.target == name {
+                if let fk = field.foreignKey, !own.contains(fk), !result.contains(where: { $0.0 == fk }) { result.append((fk, source)) }
+            }
+        }
+        return result
+    }
+
+    /// Every column of the collection's table.
+    func allColumns(_ name: String) -> [String] { ownColumns(name) + foreignColumns(name).map(\.column) }
+
+    /// The catalogue as JSON (stored in the `collections` table, one row per collection).
+    func definitionJSON(_ name: String) -> JSON? { collections[name]?.json }
+}

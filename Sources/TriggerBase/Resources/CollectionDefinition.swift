@@ -1,0 +1,153 @@
+import JSON
+
+/// Field types of spec 02.
+enum FieldType: String, Sendable, CaseIterable {
+    case string, text, integer, double, boolean, date, datetime, json
+    case belongsTo, hasOne, hasMany, belongsToMany
+
+    var isRelation: Bool { [.belongsTo, .hasOne, .hasMany, .belongsToMany].contains(self) }
+    var isToMany: Bool { self == .hasMany || self == .belongsToMany }
+}
+
+enum OnDelete: String, Sendable { case setNull = "SET NULL", cascade = "CASCADE", restrict = "RESTRICT" }
+
+/// One declared field of a collection.
+struct FieldDefinition: Sendable, Equatable {
+    var name: String
+    var type: FieldType
+    var required = false
+    var unique = false
+    var defaultValue: JSON?
+    var hidden = false
+    var index = false
+    var maxLength: Int?
+    /// Relations: the other collection.
+    var target: String?
+    /// belongsTo: column on this collection; hasOne / hasMany: column on the target.
+    var foreignKey: String?
+    /// belongsToMany: the join table.
+    var through: String?
+    var onDelete: OnDelete = .setNull
+
+    /// The column this field stores in its own table, if any (scalars and belongsTo).
+    var column: String? {
+        switch type {
+        case .belongsTo: foreignKey
+        case .hasOne, .hasMany, .belongsToMany: nil
+        default: name
+        }
+    }
+}
+
+/// A collection: a real table with declared fields (spec 02: Collections).
+struct CollectionDefinition: Sendable, Equatable {
+    var name: String
+    var fields: [FieldDefinition]
+
+    func field(_ name: String) -> FieldDefinition? { fields.first { $0.name == name } }
+
+    /// System columns every collection has.
+    static let systemColumns = ["id", "createdAt", "updatedAt", "createdById", "updatedById"]
+
+    /// Names that are management resources or internal tables, so never collections.
+    static let reservedNames: Set<String> = [
+        "collections", "users", "roles", "workflows", "executions", "jobs", "apiKeys", "auth", "tokens",
+        "migrations", "workflow", "management", "health", "metrics", "openapi",
+    ]
+
+    /// The JSON form (as `collections:get` answers and as stored).
+    var json: JSON {
+        .object(["name": .string(name), "fields": .array(fields.map(\.json))])
+    }
+}
+
+extension FieldDefinition {
+    var json: JSON {
+        var object: JSONObject = ["name": .string(name), "type": .string(type.rawValue)]
+        if required { object["required"] = true }
+        if unique { object["unique"] = true }
+        if let defaultValue { object["default"] = defaultValue }
+        if hidden { object["hidden"] = true }
+        if index { object["index"] = true }
+        if let maxLength { object["maxLength"] = .int(Int64(maxLength)) }
+        if let target { object["target"] = .string(target) }
+        if let foreignKey { object["foreignKey"] = .string(foreignKey) }
+        if let through { object["through"] = .string(through) }
+        if type.isRelation && onDelete != .setNull { object["onDelete"] = .string(onDelete.rawValue) }
+        return .object(object)
+    }
+
+    /// Parses one field definition; relation defaults (foreign key, through) are filled by the catalogue.
+    static func parse(_ json: JSON, path: String) throws(APIError) -> FieldDefinition {
+        guard case .object(let object) = json else { throw .validation(path, "a field must be an object") }
+        let known: Set<String> = ["name", "type", "required", "unique", "default", "hidden", "index", "maxLength",
+                                  "target", "foreignKey", "through", "onDelete", "title", "interface", "uiSchema"]
+        for key in object.keys where !known.contains(key) { throw .validation("\(path).\(key)", "unknown field option '\(key)'") }
+        guard let name = object["name"]?.stringValue else { throw .validation("\(path).name", "a field needs a name") }
+        guard Name.isValid(name) else { throw .invalidName(name) }
+        guard let typeName = object["type"]?.stringValue, let type = FieldType(rawValue: typeName) else {
+            throw .validation("\(path).type", "field '\(name)' has an unknown type")
+        }
+        var field = FieldDefinition(name: name, type: type)
+        func flag(_ key: String) throws(APIError) -> Bool {
+            guard let value = object[key] else { return false }
+            guard case .bool(let b) = value else { throw .validation("\(path).\(key)", "'\(key)' must be true or false") }
+            return b
+        }
+        field.required = try flag("required")
+        field.unique = try flag("unique")
+        field.hidden = try flag("hidden")
+        field.index = try flag("index")
+        if let value = object["default"], !value.isNull { field.defaultValue = value }
+        if let max = object["maxLength"] {
+            guard let n = max.intValue, n > 0 else { throw .validation("\(path).maxLength", "maxLength must be a positive integer") }
+            field.maxLength = Int(n)
+        }
+        if type.isRelation {
+            guard let target = object["target"]?.stringValue else { throw .validation("\(path).target", "relation '\(name)' needs a target") }
+            guard Name.isValid(target) else { throw .invalidName(target) }
+            field.target = target
+            if let fk = object["foreignKey"] {
+                guard let fk = fk.stringValue, Name.isValid(fk) else { throw .invalidName(object["foreignKey"]?.stringValue ?? "") }
+                field.foreignKey = fk
+            }
+            if let through = object["through"] {
+                guard let through = through.stringValue, Name.isValid(through) else { throw .invalidName(object["through"]?.stringValue ?? "") }
+                field.through = through
+            }
+            if let onDelete = object["onDelete"] {
+                guard let text = onDelete.stringValue, let parsed = OnDelete(rawValue: text.uppercased()) else {
+                    throw .validation("\(path).onDelete", "onDelete is SET NULL, CASCADE or RESTRICT")
+                }
+                field.onDelete = parsed
+            }
+        } else if type == .string && field.maxLength == nil {
+            field.maxLength = 255
+        }
+        return field
+    }
+}
+
+extension CollectionDefinition {
+    /// Parses `{"name", "fields": [...]}` (spec 02; JSON Schema in schema/collection.schema.json).
+    static func parse(_ json: JSON) throws(APIError) -> CollectionDefinition {
+        guard case .object(let object) = json else { throw .badRequest("a collection must be a JSON object") }
+        guard let name = object["name"]?.stringValue else { throw .validation("name", "a collection needs a name") }
+        guard Name.isValid(name) else { throw .invalidName(name) }
+        guard !reservedNames.contains(name) else {
+            throw APIError(status: 400, code: "INVALID_NAME", message: "'\(name)' is reserved", field: "name")
+        }
+        var fields: [FieldDefinition] = []
+        if let list = object["fields"] {
+            guard case .array(let items) = list else { throw .validation("fields", "fields must be an array") }
+            for (i, item) in items.enumerated() {
+                let field = try FieldDefinition.parse(item, path: "fields[\(i)]")
+                if systemColumns.contains(field.name) || fields.contains(where: { $0.name == field.name }) {
+                    throw .validation("fields[\(i)].name", "field '\(field.name)' is declared twice or is a system field")
+                }
+                fields.append(field)
+            }
+        }
+        return CollectionDefinition(name: name, fields: fields)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import JSON
+import Storage
+
+/// Converts field values between JSON (the wire) and SQLite (the table), checking types
+/// (spec 02's type table). Errors name the field.
+enum RecordCodec {
+    /// The stored form of `value` for a scalar field, or a validation error.
+    static func encode(_ value: JSON, for field: FieldDefinition, path: String) throws(APIError) -> SQLiteValue {
+        if value.isNull { return .null }
+        func wrong(_ expected: String) -> APIError { .validation(path, "'\(field.name)' must be \(expected)") }
+        switch field.type {
+        case .string, .text:
+            guard case .string(let s) = value else { throw wrong("a string") }
+            if let max = field.maxLength, s.count > max {
+                throw .validation(path, "'\(field.name)' is longer than \(max) characters")
+            }
+            return .text(s)
+        case .integer:
+            guard let i = value.intValue, case .int = value else {
+                if case .double(let d) = value, d.rounded() == d, abs(d) < 9.0e15 { return .integer(Int64(d)) }
+                throw wrong("an integer")
+            }
+            return .integer(i)
+        case .double:
+            switch value {
+            case .int(let i): return .real(Double(i))
+            case .double(let d): return .real(d)
+            default: throw wrong("a number")
+            }
+        case .boolean:
+            guard case .bool(let b) = value else { throw wrong("true or false") }
+            return .integer(b ? 1 : 0)
+        case .date:
+            guard case .string(let s) = value, isDate(s) else { throw wrong("a date (YYYY-MM-DD)") }
+            return .text(s)
+        case .datetime:
+            guard case .string(let s) = value, let normalized = normalizeDateTime(s) else { throw wrong("an RFC 3339 date-time") }
+            return .text(normalized)
+        case .json:
+            return .text(value.serialized())
+        case .belongsTo, .hasOne, .hasMany, .belongsToMany:
+            throw .validation(path, "'\(field.name)' is a relation")
+        }
+    }
+
+    /// The JSON form of a stored scalar value.
+    static func decode(_ value: SQLiteValue, type: FieldType) -> JSON {
+        switch value {
+        case .null: return .null
+        case .integer(let i): return type == .boolean ? .bool(i != 0) : .int(i)
+        case .real(let d): return .double(d)
+        case .text(let s):
+            if type == .json { return (try? JSON.parse(s)) ?? .string(s) }
+            return .string(s)
+        case .blob(let b): return .string(Data(b).base64EncodedString())
+        }
+    }
+
+    static func isDate(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count == 10, b[4] == 45, b[7] == 45 else { return false }
+        for i in [0, 1, 2, 3, 5, 6, 8, 9] where !(b[i] >= 48 && b[i] <= 57) { return false }
+        let month = Int(s.dropFirst(5).prefix(2))!, day = Int(s.suffix(2))!
+        return (1...12).contains(month) && (1...31).contains(day)
+    }
+
+    /// RFC 3339 → UTC with milliseconds (`2026-11-22T14:31:00.000Z`); nil when malformed.
+    static func normalizeDateTime(_ s: String) -> String? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: s) { return Timestamp.format(date) }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: s) { return Timestamp.format(date) }
+        return nil
+    }
+}
+
+/// RFC 3339 UTC timestamps with milliseconds (spec README: Times).
+enum Timestamp {
+    static func now() -> String { format(Date()) }
+
+    static func format(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+    }
+}

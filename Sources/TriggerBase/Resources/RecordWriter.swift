@@ -1,0 +1,221 @@
+import JSON
+import Storage
+
+/// What a write did, for the response and for the workflows that fire after it.
+struct WriteEffects: Sendable {
+    /// Every record created, including nested ones, in order.
+    var created: [(collection: String, id: Int64)] = []
+    var updated: [(collection: String, id: Int64)] = []
+}
+
+/// Creates, updates and deletes records over one connection inside the caller's transaction (the
+/// writer's savepoint for the request), so a bad nested value leaves nothing behind.
+struct RecordWriter {
+    let store: RecordStore
+    let actorID: Int64?
+    let now: String
+    var effects = WriteEffects()
+
+    init(connection: SQLiteConnection, catalogue: Catalogue, actorID: Int64?, now: String = Timestamp.now()) {
+        self.store = RecordStore(connection: connection, catalogue: catalogue)
+        self.actorID = actorID
+        self.now = now
+    }
+
+    private var connection: SQLiteConnection { store.connection }
+    private var catalogue: Catalogue { store.catalogue }
+
+    // MARK: Create
+
+    /// Inserts one record with its nested values; returns its id and the relations written.
+    mutating func create(_ collection: String, _ values: JSON, path: String = "",
+                         fixed: [String: SQLiteValue] = [:]) throws -> (id: Int64, relations: [String]) {
+        guard case .object(let object) = values else { throw APIError.badRequest("\(path.isEmpty ? "body" : path) must be a JSON object") }
+        guard let definition = catalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        var columns: [String] = ["createdAt", "updatedAt", "createdById", "updatedById"]
+        var parameters: [SQLiteValue] = [.text(now), .text(now), actorID.map { .integer($0) } ?? .null, actorID.map { .integer($0) } ?? .null]
+        var problems: [APIError.Item] = []
+        var later: [(FieldDefinition, JSON)] = []
+        var relations: [String] = []
+        try checkKeys(object, definition: definition, path: path, problems: &problems)
+        for (column, value) in fixed { columns.append(column); parameters.append(value) }
+        for field in definition.fields where !fixed.keys.contains(field.column ?? "") {
+            let fieldPath = path.isEmpty ? field.name : "\(path).\(field.name)"
+            var value = object[field.name]
+            if field.type == .belongsTo, value == nil, let fk = field.foreignKey, let raw = object[fk] { value = raw }
+            if value == nil || value == .null, let fallback = field.defaultValue, !field.type.isRelation { value = fallback }
+            if field.required && (value == nil || value == .null || value == .string("")) {
+                problems.append(.init(message: "'\(field.name)' is required", code: "VALIDATION_ERROR", field: fieldPath))
+                continue
+            }
+            guard let value else { continue }
+            switch field.type {
+            case .belongsTo:
+                do {
+                    let id = try linkTarget(value, field: field, path: fieldPath)
+                    columns.append(field.foreignKey!)
+                    parameters.append(id.map { .integer($0) } ?? .null)
+                    if case .object = value { relations.append(field.name) }
+                } catch let error as APIError { problems += error.items }
+            case .hasOne, .hasMany, .belongsToMany:
+                later.append((field, value))
+            default:
+                do {
+                    columns.append(field.name)
+                    parameters.append(try RecordCodec.encode(value, for: field, path: fieldPath))
+                } catch { problems += error.items }
+            }
+        }
+        if !problems.isEmpty { throw APIError(status: 400, items: problems) }
+        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try mapConstraint(collection) {
+            try connection.run("INSERT INTO \(Name.quoted(collection)) (\(columns.map(Name.quoted).joined(separator: ", "))) VALUES (\(marks))", parameters)
+        }
+        let id = connection.lastInsertRowID
+        effects.created.append((collection, id))
+        for (field, value) in later {
+            try setToMany(field, of: collection, id: id, value: value, path: path.isEmpty ? field.name : "\(path).\(field.name)", replace: false)
+            relations.append(field.name)
+        }
+        return (id, relations)
+    }
+
+    private func checkKeys(_ object: JSONObject, definition: CollectionDefinition, path: String, problems: inout [APIError.Item]) throws {
+        let writable = Set(definition.fields.map(\.name) + definition.fields.compactMap { $0.type == .belongsTo ? $0.foreignKey : nil })
+        for key in object.keys where !writable.contains(key) {
+            if key == "id" || CollectionDefinition.systemColumns.contains(key) { continue }
+            problems.append(.init(message: "unknown field '\(key)'", code: "VALIDATION_ERROR", field: path.isEmpty ? key : "\(path).\(key)"))
+        }
+    }
+
+    /// A to-one value: an id, `{id}` (link), or an object without id (create it now).
+    private mutating func linkTarget(_ value: JSON, field: FieldDefinition, path: String) throws -> Int64? {
+        let target = field.target!
+        switch value {
+        case .null: return nil
+        case .int(let id):
+            guard try store.exists(target, id: id) else { throw APIError.validation(path, "\(target) \(id) does not exist") }
+            return id
+        case .object(let object):
+            if let idValue = object["id"] {
+                guard let id = idValue.intValue else { throw APIError.validation(path, "'id' must be an integer") }
+                guard try store.exists(target, id: id) else { throw APIError.validation(path, "\(target) \(id) does not exist") }
+                return id
+            }
+            return try create(target, value, path: path).id
+        default:
+            throw APIError.validation(path, "'\(field.name)' must be an id or an object")
+        }
+    }
+
+    /// Sets the records of a hasOne / hasMany / belongsToMany relation of one record.
+    mutating func setToMany(_ field: FieldDefinition, of collection: String, id: Int64, value: JSON, path: String, replace: Bool) throws {
+        let target = field.target!
+        var items: [JSON]
+        switch value {
+        case .array(let list) where field.type != .hasOne: items = list
+        case .object, .int: items = [value]
+        case .null: items = []
+        default: throw APIError.validation(path, "'\(field.name)' must be \(field.type == .hasOne ? "an id or an object" : "an array")")
+        }
+        if field.type == .hasOne && items.count > 1 { throw APIError.validation(path, "'\(field.name)' takes one record") }
+        let q = Name.quoted
+        if field.type == .belongsToMany {
+            let through = field.through!, a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+            if replace { try connection.run("DELETE FROM \(q(through)) WHERE \(q(a)) = ?", [.integer(id)]) }
+            for (i, item) in items.enumerated() {
+                guard let other = try linkTarget(item, field: field, path: "\(path)[\(i)]") else { continue }
+                try connection.run("INSERT OR IGNORE INTO \(q(through)) (\(q(a)), \(q(b))) VALUES (?, ?)", [.integer(id), .integer(other)])
+            }
+            return
+        }
+        let fk = field.foreignKey!
+        if replace { try connection.run("UPDATE \(q(target)) SET \(q(fk)) = NULL WHERE \(q(fk)) = ?", [.integer(id)]) }
+        for (i, item) in items.enumerated() {
+            let itemPath = field.type == .hasOne ? path : "\(path)[\(i)]"
+            if let existing = item.intValue ?? item["id"]?.intValue {
+                guard try store.exists(target, id: existing) else { throw APIError.validation(itemPath, "\(target) \(existing) does not exist") }
+                try connection.run("UPDATE \(q(target)) SET \(q(fk)) = ?, \"updatedAt\" = ? WHERE \"id\" = ?", [.integer(id), .text(now), .integer(existing)])
+            } else if case .object = item {
+                _ = try create(target, item, path: itemPath, fixed: [fk: .integer(id)])
+            } else {
+                throw APIError.validation(itemPath, "'\(field.name)' items must be ids or objects")
+            }
+        }
+    }
+
+    // MARK: Update
+
+    /// Applies `values` to each record in `ids` (already scoped by the caller).
+    mutating func update(_ collection: String, ids: [Int64], values: JSON) throws -> [String] {
+        guard case .object(let object) = values else { throw APIError.badRequest("body must be a JSON object") }
+        guard let definition = catalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        var problems: [APIError.Item] = []
+        try checkKeys(object, definition: definition, path: "", problems: &problems)
+        var sets: [String] = ["\"updatedAt\" = ?", "\"updatedById\" = ?"]
+        var parameters: [SQLiteValue] = [.text(now), actorID.map { .integer($0) } ?? .null]
+        var later: [(FieldDefinition, JSON)] = []
+        var relations: [String] = []
+        for field in definition.fields {
+            var value = object[field.name]
+            if field.type == .belongsTo, value == nil, let fk = field.foreignKey, let raw = object[fk] { value = raw }
+            guard let value else { continue }
+            if field.required && (value == .null || value == .string("")) {
+                problems.append(.init(message: "'\(field.name)' is required", code: "VALIDATION_ERROR", field: field.name))
+                continue
+            }
+            switch field.type {
+            case .belongsTo:
+                do {
+                    let id = try linkTarget(value, field: field, path: field.name)
+                    sets.append("\(Name.quoted(field.foreignKey!)) = ?")
+                    parameters.append(id.map { .integer($0) } ?? .null)
+                    if case .object = value { relations.append(field.name) }
+                } catch let error as APIError { problems += error.items }
+            case .hasOne, .hasMany, .belongsToMany:
+                later.append((field, value))
+            default:
+                do {
+                    parameters.append(try RecordCodec.encode(value, for: field, path: field.name))
+                    sets.append("\(Name.quoted(field.name)) = ?")
+                } catch { problems += error.items }
+            }
+        }
+        if !problems.isEmpty { throw APIError(status: 400, items: problems) }
+        for id in ids {
+            try mapConstraint(collection) {
+                try connection.run("UPDATE \(Name.quoted(collection)) SET \(sets.joined(separator: ", ")) WHERE \"id\" = ?", parameters + [.integer(id)])
+            }
+            for (field, value) in later {
+                try setToMany(field, of: collection, id: id, value: value, path: field.name, replace: true)
+            }
+            effects.updated.append((collection, id))
+        }
+        return relations + later.map(\.0.name)
+    }
+
+    // MARK: Destroy
+
+    mutating func destroy(_ collection: String, ids: [Int64]) throws -> Int {
+        var count = 0
+        for chunk in ids.chunked(500) where !chunk.isEmpty {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            try mapConstraint(collection) {
+                count += try connection.run("DELETE FROM \(Name.quoted(collection)) WHERE \"id\" IN (\(marks))", chunk.map { .integer($0) })
+            }
+        }
+        return count
+    }
+
+    /// Turns SQLite constraint errors into the API's: unique → 409, foreign key (RESTRICT) → 409.
+    private func mapConstraint(_ collection: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as StorageError where error.isUniqueViolation {
+            let field = error.message.split(separator: ".").last.map(String.init) ?? ""
+            throw APIError(status: 409, code: "UNIQUE_VIOLATION", message: "'\(field)' must be unique", field: field)
+        } catch let error as StorageError where error.isForeignKeyViolation {
+            throw APIError(status: 409, code: "FOREIGN_KEY_VIOLATION", message: "other records still refer to this \(collection) record")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Testing
+@testable import TriggerBase
+
+struct CommandLineTests {
+    func serve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServeOptions {
+        guard case .serve(let options) = try CommandLineInterface.parse(["serve"] + arguments, environment: environment) else {
+            throw CommandLineError(message: "not serve", usage: "")
+        }
+        return options
+    }
+
+    @Test func defaultsMatchTheSpec() throws {
+        let options = try serve([])
+        #expect(options.server.host == "127.0.0.1")
+        #expect(options.server.port == 13000)
+        #expect(options.application.dataDirectory == "./data")
+        #expect(options.server.maxBodyBytes == 1_048_576)
+        #expect(options.server.headTimeout == .seconds(10))
+    }
+
+    @Test func flagsTakeSpaceOrEqualsAndDecimalSeconds() throws {
+        let options = try serve(["--port=8080", "--host", "0.0.0.0", "--head-timeout", "1.5", "--max-pipeline", "4"])
+        #expect(options.server.port == 8080)
+        #expect(options.server.host == "0.0.0.0")
+        #expect(options.server.headTimeout == .milliseconds(1500))
+        #expect(options.server.maxPipelineDepth == 4)
+    }
+
+    @Test func environmentIsReadAndFlagsWin() throws {
+        let options = try serve(["--port", "1"], ["TRIGGERBASE_PORT": "2", "TRIGGERBASE_MAX_HEADERS": "7", "TRIGGERBASE_LOG_LEVEL": "debug"])
+        #expect(options.server.port == 1)
+        #expect(options.server.maxHeaderCount == 7)
+        #expect(options.logLevel == .debug)
+    }
+
+    @Test(arguments: [["--bogus"], ["--port"], ["--port", "x"], ["--port", "+1"], ["--head-timeout", "-1"], ["--log-level", "loud"], ["stray"]])
+    func badArgumentsAreErrorsWithUsage(_ arguments: [String]) {
+        #expect(throws: CommandLineError.self) { try serve(arguments) }
+    }
+
+    @Test func helpAndVersion() throws {
+        guard case .help(let text) = try CommandLineInterface.parse(["--help"]) else { Issue.record("no help"); return }
+        #expect(text.contains("serve"))
+        guard case .version = try CommandLineInterface.parse(["--version"]) else { Issue.record("no version"); return }
+        #expect(throws: CommandLineError.self) { try CommandLineInterface.parse(["frobnicate"]) }
+    }
+}
