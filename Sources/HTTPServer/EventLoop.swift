@@ -214,9 +214,9 @@ final class EventLoop: @unchecked Sendable {
             reads += 1
             switch Socket.receive(connection.fd, into: readBuffer) {
             case .bytes(let n):
-                let phaseBefore = connection.parser.phase
                 connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
-                if phaseBefore == .body { connection.lastBodyProgressAt = now }
+                // Any byte is progress for the body timeout (an idle gap, spec 01).
+                connection.lastBodyProgressAt = now
                 if n < readBuffer.count { reads = 4 }
             case .wouldBlock:
                 reads = 4

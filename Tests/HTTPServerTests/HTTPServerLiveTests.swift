@@ -297,3 +297,17 @@ struct HTTPServerLiveTests {
         #expect((try? RawClient(port: server.port)) == nil, "no longer accepting")
     }
 }
+
+extension HTTPServerLiveTests {
+    @Test func bodyArrivingWithItsHeadThenPausingBrieflyIsNotTimedOut() throws {
+        try withTestServer({ c in c.bodyTimeout = .seconds(2) }) { port in
+            let client = try RawClient(port: port)
+            client.send("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc")
+            usleep(400_000)
+            client.send("def")
+            let response = try #require(client.readResponse())
+            #expect(response.status == 200)
+            #expect(response.bodyText == "abcdef")
+        }
+    }
+}

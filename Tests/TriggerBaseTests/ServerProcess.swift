@@ -10,7 +10,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let dataDirectory: String
     private(set) var port = 0
-    private let log = Mutex<String>("")
+    private let log = LogBuffer()
 
     /// The binary built next to the test bundle (`swift test` builds every product).
     static var binaryPath: String {
@@ -41,7 +41,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         pipe.fileHandleForReading.readabilityHandler = { [log] handle in
             let data = handle.availableData
-            if !data.isEmpty { log.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+            if !data.isEmpty { log.append(String(decoding: data, as: UTF8.self)) }
         }
         try process.run()
         let deadline = Date().addingTimeInterval(20)
@@ -62,7 +62,7 @@ final class ServerProcess: @unchecked Sendable {
         var description: String { "server did not start:\n\(log)" }
     }
 
-    var logText: String { log.withLock { $0 } }
+    var logText: String { log.text }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
@@ -80,4 +80,11 @@ final class ServerProcess: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
+}
+
+/// Text collected from another thread.
+final class LogBuffer: Sendable {
+    private let storage = Mutex<String>("")
+    func append(_ text: String) { storage.withLock { $0 += text } }
+    var text: String { storage.withLock { $0 } }
 }
