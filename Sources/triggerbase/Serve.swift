@@ -12,6 +12,11 @@ enum Serve {
         let server: HTTPServer
         do {
             application = try Application(configuration: options.application, logger: logger)
+            if let seed = options.seedFile {
+                let summary = try application.applySeedFile(seed)
+                logger.info("seeded", ["file": .string(seed), "collections": .int(summary.collections),
+                                       "created": .int(summary.created), "updated": .int(summary.updated)])
+            }
             server = try HTTPServer(configuration: options.server, logger: logger, handler: application.handler)
         } catch {
             logger.error("cannot start: \(error)")

@@ -22,4 +22,17 @@ case .version:
     exit(0)
 case .serve(let options):
     exit(Serve.run(options))
+case .seed(let file, let configuration):
+    let logger = Logger(level: .info)
+    do {
+        let application = try Application(configuration: configuration, logger: logger)
+        let summary = try application.applySeedFile(file)
+        application.shutdown()
+        print("seeded \(file): \(summary.collections) collections, \(summary.created) records created, \(summary.updated) updated")
+        exit(0)
+    } catch {
+        logger.error("seed failed: \(error)")
+        logger.flush()
+        exit(1)
+    }
 }

@@ -4,6 +4,8 @@ import Logging
 /// What one invocation of `triggerbase` asks for (spec 07: Command line).
 public enum Command: Sendable {
     case serve(ServeOptions)
+    /// `triggerbase seed FILE [--data DIR]`.
+    case seed(file: String, application: ApplicationConfiguration)
     case help(String)
     case version
 }
@@ -34,6 +36,7 @@ public enum CommandLineInterface {
 
         Commands:
           serve        run the server
+          seed FILE    apply a seed file to the database (--data DIR) and exit
           --help       show this help (also: <command> --help)
           --version    print the version
 
@@ -52,6 +55,7 @@ public enum CommandLineInterface {
           --port N                 TCP port (default 13000; 0 picks a free one)
           --data DIR               data folder with the SQLite database (default ./data)
           --seed FILE              apply a seed file before serving
+          --synchronous MODE       full (default: a 2xx means on disk) or normal
           --log-level LEVEL        debug, info, warning or error (default info)
           --event-loops N          event-loop threads (default: number of cores)
           --max-head BYTES         request line + headers (default 16384)
@@ -73,12 +77,13 @@ public enum CommandLineInterface {
         case "-h", "--help", "help": return .help(usage)
         case "--version", "-V", "version": return .version
         case "serve": return try parseServe(Array(arguments.dropFirst()), environment: environment)
+        case "seed": return try parseSeed(Array(arguments.dropFirst()), environment: environment)
         default: throw CommandLineError(message: "unknown command '\(first)'", usage: usage)
         }
     }
 
     private static let serveFlags: [String] = [
-        "host", "port", "data", "seed", "log-level", "event-loops", "max-head", "max-headers", "max-body",
+        "host", "port", "data", "seed", "synchronous", "log-level", "event-loops", "max-head", "max-headers", "max-body",
         "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline",
     ]
 
@@ -117,6 +122,40 @@ public enum CommandLineInterface {
         return .serve(try makeServeOptions(values))
     }
 
+    static let seedUsage = """
+        USAGE: triggerbase seed FILE [--data DIR]
+
+        Applies a seed file (collections and records; see schema/seed.schema.json) in one transaction.
+        Applying the same file twice leaves the same state.
+
+        """
+
+    private static func parseSeed(_ arguments: [String], environment: [String: String]) throws(CommandLineError) -> Command {
+        var file: String?
+        var configuration = ApplicationConfiguration()
+        if let data = environment["TRIGGERBASE_DATA"] { configuration.dataDirectory = data }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "-h" || argument == "--help" { return .help(seedUsage) }
+            if argument == "--data" || argument.hasPrefix("--data=") {
+                if argument.hasPrefix("--data=") { configuration.dataDirectory = String(argument.dropFirst(7)); continue }
+                guard index < arguments.count else { throw CommandLineError(message: "option '--data' needs a value", usage: seedUsage) }
+                configuration.dataDirectory = arguments[index]
+                index += 1
+            } else if argument.hasPrefix("-") {
+                throw CommandLineError(message: "unknown option '\(argument)'", usage: seedUsage)
+            } else if file == nil {
+                file = argument
+            } else {
+                throw CommandLineError(message: "unexpected argument '\(argument)'", usage: seedUsage)
+            }
+        }
+        guard let file else { throw CommandLineError(message: "missing seed FILE", usage: seedUsage) }
+        return .seed(file: file, application: configuration)
+    }
+
     private static func makeServeOptions(_ values: [String: String]) throws(CommandLineError) -> ServeOptions {
         var options = ServeOptions()
         func int(_ flag: String, min: Int, max: Int = .max) throws(CommandLineError) -> Int? {
@@ -141,6 +180,13 @@ public enum CommandLineInterface {
             options.application.dataDirectory = data
         }
         options.seedFile = values["seed"]
+        if let mode = values["synchronous"] {
+            switch mode.lowercased() {
+            case "full": options.application.synchronous = .full
+            case "normal": options.application.synchronous = .normal
+            default: throw CommandLineError(message: "option '--synchronous' takes full or normal, not '\(mode)'", usage: serveUsage)
+            }
+        }
         if let level = values["log-level"] {
             guard let parsed = LogLevel(name: level) else {
                 throw CommandLineError(message: "option '--log-level' takes debug, info, warning or error, not '\(level)'", usage: serveUsage)

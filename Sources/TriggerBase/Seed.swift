@@ -1,0 +1,99 @@
+import Foundation
+import JSON
+import Storage
+
+/// Seed files (spec 07): one JSON document applied in one transaction, idempotent by name —
+/// collections are created or gain missing fields, records with an `id` are upserted, records
+/// without one are inserted unless an identical record exists. `roles`, `users`, `workflows` and
+/// `recordWorkflows` are accepted and applied by the issues that add those features.
+enum Seed {
+    struct Summary: Sendable { var collections = 0; var created = 0; var updated = 0 }
+
+    static let knownKeys: Set<String> = ["collections", "roles", "users", "workflows", "recordWorkflows", "records", "$schema"]
+
+    static func load(path: String) throws -> JSON {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw APIError.badRequest("cannot read seed file '\(path)'")
+        }
+        do { return try JSON.parse(Array(data)) } catch { throw APIError.badRequest("seed file '\(path)' is not valid JSON: \(error)") }
+    }
+
+    static func apply(_ seed: JSON, database: Database, schema: SchemaState) async throws -> Summary {
+        guard case .object(let document) = seed else { throw APIError.badRequest("a seed file is a JSON object") }
+        for key in document.keys where !knownKeys.contains(key) { throw APIError.validation(key, "unknown seed key '\(key)'") }
+        var definitions: [CollectionDefinition] = []
+        for item in document["collections"]?.arrayValue ?? [] { definitions.append(try CollectionDefinition.parse(item)) }
+        let records = document["records"]?.objectValue ?? JSONObject()
+        let summary = try await database.write { [definitions] connection -> Summary in
+            var summary = Summary()
+            let catalogue = definitions.isEmpty ? schema.writerCatalogue : try schema.apply(definitions, connection: connection)
+            summary.collections = definitions.count
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            for (collection, list) in records {
+                guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
+                for (i, item) in (list.arrayValue ?? []).enumerated() {
+                    guard case .object(var values) = item else { throw APIError.validation("records.\(collection)[\(i)]", "a record is an object") }
+                    if let id = values["id"]?.intValue {
+                        values.removeValue(forKey: "id")
+                        if try writer.store.exists(collection, id: id) {
+                            _ = try writer.update(collection, ids: [id], values: .object(values))
+                            summary.updated += 1
+                        } else {
+                            _ = try writer.create(collection, .object(values), path: "records.\(collection)[\(i)]", fixed: ["id": .integer(id)])
+                            summary.created += 1
+                        }
+                    } else if try !identicalExists(collection, values, catalogue: catalogue, connection: connection) {
+                        _ = try writer.create(collection, .object(values), path: "records.\(collection)[\(i)]")
+                        summary.created += 1
+                    }
+                }
+            }
+            return summary
+        }
+        schema.publish()
+        return summary
+    }
+
+    /// Whether a record with the same scalar values exists (so a seed without ids stays idempotent).
+    private static func identicalExists(_ collection: String, _ values: JSONObject, catalogue: Catalogue,
+                                        connection: SQLiteConnection) throws -> Bool {
+        guard let definition = catalogue.collection(collection) else { return false }
+        var conditions: [String] = []
+        var parameters: [SQLiteValue] = []
+        for field in definition.fields where !field.type.isRelation {
+            guard let value = values[field.name] else { continue }
+            let encoded = try RecordCodec.encode(value, for: field, path: field.name)
+            if encoded == .null { conditions.append("\(Name.quoted(field.name)) IS NULL") } else {
+                conditions.append("\(Name.quoted(field.name)) = ?")
+                parameters.append(encoded)
+            }
+        }
+        guard !conditions.isEmpty else { return false }
+        return try !connection.query("SELECT 1 FROM \(Name.quoted(collection)) WHERE \(conditions.joined(separator: " AND ")) LIMIT 1", parameters).isEmpty
+    }
+}
+
+extension Application {
+    /// Applies a seed document (also used by `triggerbase seed` and `serve --seed`).
+    public func applySeed(_ seed: JSON) async throws -> (collections: Int, created: Int, updated: Int) {
+        let summary = try await Seed.apply(seed, database: database, schema: schema)
+        return (summary.collections, summary.created, summary.updated)
+    }
+
+    /// Reads and applies a seed file, blocking (start-up and CLI use).
+    public func applySeedFile(_ path: String) throws -> (collections: Int, created: Int, updated: Int) {
+        let seed = try Seed.load(path: path)
+        let box = ResultBox<(Int, Int, Int)>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.set(.success(try await self.applySeed(seed))) } catch { box.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
+    }
+}
+
+extension APIError: CustomStringConvertible {
+    var description: String { items.map { ($0.field.map { "\($0): " } ?? "") + $0.message }.joined(separator: "; ") }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The posts / categories scenario of the NocoBase document, against a running server:
+#   swift run triggerbase serve --seed examples/posts.seed.json     (in one terminal)
+#   bash examples/posts.sh                                          (in another)
+set -euo pipefail
+BASE=${BASE:-http://127.0.0.1:13000/api}
+run() { echo "\$ curl $*" >&2; curl -sS "$@"; echo; echo; }
+
+# Create a post with a new category in one request (nested create, one transaction).
+run -X POST -d '{"title":"Hello","content":"Hi there","category":{"title":"Releases"}}' "$BASE/posts:create"
+# Link to an existing category by id, and add comments in the same request.
+run -X POST -d '{"title":"Second","category":1,"comments":[{"body":"Nice"},{"body":"+1"}]}' "$BASE/posts:create"
+# Bulk create: an array makes several records, all or nothing.
+run -X POST -d '[{"title":"Bulk A","category":2},{"title":"Bulk B"}]' "$BASE/posts:create"
+# List with a relation filter, sort, paging and embedded relations.
+run -G --data-urlencode 'filter={"category.title":"News"}' --data-urlencode 'appends=category,comments' \
+    --data-urlencode 'sort=-id' --data-urlencode 'pageSize=5' "$BASE/posts:list"
+# One record, REST style, and the comments of post 1.
+run "$BASE/posts/1?appends=category"
+run "$BASE/posts/1/comments:list"
+# Update by id and by filter; destroy.
+run -X POST -d '{"content":"edited"}' "$BASE/posts:update?filterByTk=1"
+run -X POST -d '{"content":"bulk edit"}' "$BASE/posts:update?filter=%7B%22title%22%3A%7B%22%24startsWith%22%3A%22Bulk%22%7D%7D"
+run -X POST "$BASE/posts:destroy?filterByTk=3"
+# Errors are JSON and name the field; nothing is written.
+run -X POST -d '{"title":42,"nope":1,"category":999}' "$BASE/posts:create"
+run "$BASE/nothing:list"
