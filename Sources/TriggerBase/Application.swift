@@ -23,6 +23,7 @@ public final class Application: Sendable {
     let schema: SchemaState
     private let resources: ResourceService
     private let collections: CollectionService
+    let executor = RequestExecutor(threads: max(4, ProcessInfo.processInfo.activeProcessorCount * 2))
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
     public init(configuration: ApplicationConfiguration, logger: Logger) throws {
@@ -34,7 +35,10 @@ public final class Application: Sendable {
         database = try Database(configuration: databaseConfiguration, logger: logger)
         do {
             try database.migrate(SystemMigrations.all)
-            let catalogue = try Self.blockingRead(database) { try Catalogue.load($0) }
+            // Start-up is synchronous: read the catalogue over a short-lived read-only connection.
+            let connection = try SQLiteConnection(path: configuration.databasePath, mode: .readOnly)
+            let catalogue = try Catalogue.load(connection)
+            connection.close()
             schema = SchemaState(catalogue)
         } catch {
             database.close()
@@ -42,18 +46,6 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
-    }
-
-    /// Runs a read from synchronous start-up code.
-    static func blockingRead<T: Sendable>(_ database: Database, _ body: @escaping @Sendable (SQLiteConnection) throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.set(.success(try await database.read(body))) } catch { box.set(.failure(error)) }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
     }
 
     /// The request handler to give to `HTTPServer`. `/health` is answered on the event loop; API
@@ -69,7 +61,7 @@ public final class Application: Sendable {
                 responder.respond(.json(Self.healthBody))
                 return
             }
-            Task { responder.respond(await self.handleAPI(request)) }
+            Task(executorPreference: executor) { responder.respond(await self.handleAPI(request)) }
         }
     }
 
@@ -136,6 +128,7 @@ public final class Application: Sendable {
 
     /// Finishes background work (write batches) before exit.
     public func shutdown() {
+        executor.stop()
         database.close()
         logger.flush()
     }

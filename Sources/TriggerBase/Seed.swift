@@ -85,7 +85,7 @@ extension Application {
         let seed = try Seed.load(path: path)
         let box = ResultBox<(Int, Int, Int)>()
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: executor) {
             do { box.set(.success(try await self.applySeed(seed))) } catch { box.set(.failure(error)) }
             done.signal()
         }

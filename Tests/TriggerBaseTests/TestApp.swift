@@ -1,0 +1,95 @@
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+@testable import TriggerBase
+
+/// The whole application in process: a temporary database seeded from `seed`, served on an
+/// ephemeral loopback port. Kept alive for the body of `withTestApp`.
+final class TestApp {
+    let application: Application
+    let server: HTTPServer
+    let dataDirectory: String
+    var port: Int { server.port }
+
+    init(seed: String?, configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+        dataDirectory = ServerProcess.temporaryDirectory()
+        var configuration = ApplicationConfiguration()
+        configuration.dataDirectory = dataDirectory
+        configuration.synchronous = .normal
+        application = try Application(configuration: configuration, logger: Logger(level: .error))
+        if let seed {
+            let path = dataDirectory + "/seed.json"
+            try seed.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try application.applySeedFile(path)
+        }
+        var serverConfiguration = HTTPServerConfiguration()
+        serverConfiguration.port = 0
+        serverConfiguration.eventLoopCount = 2
+        configure(&serverConfiguration)
+        server = try HTTPServer(configuration: serverConfiguration, handler: application.handler)
+        server.start()
+    }
+
+    func client() throws -> HTTPTestClient { try HTTPTestClient(port: port) }
+
+    /// Rows straight from the database file, bypassing the API.
+    func rows(_ sql: String) throws -> [[String: String]] {
+        let connection = try Storage.SQLiteConnection(path: dataDirectory + "/triggerbase.db", mode: .readOnly)
+        defer { connection.close() }
+        return try connection.query(sql).map { row in
+            var result: [String: String] = [:]
+            for (i, column) in row.columns.enumerated() {
+                switch row.values[i] {
+                case .null: result[column] = "NULL"
+                case .integer(let v): result[column] = String(v)
+                case .real(let v): result[column] = String(v)
+                case .text(let v): result[column] = v
+                case .blob: result[column] = "BLOB"
+                }
+            }
+            return result
+        }
+    }
+
+    func count(_ table: String) throws -> Int { Int(try rows("SELECT count(*) AS n FROM \"\(table)\"")[0]["n"]!)! }
+
+    deinit {
+        server.shutdown()
+        server.wait()
+        application.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}
+
+import Storage
+
+func withTestApp(seed: String? = TestSeeds.blog, _ body: (TestApp) throws -> Void) throws {
+    let app = try TestApp(seed: seed)
+    try withExtendedLifetime(app) { try body(app) }
+}
+
+enum TestSeeds {
+    static let blog = """
+    { "collections": [
+        { "name": "categories", "fields": [ { "name": "title", "type": "string", "required": true, "unique": true, "maxLength": 20 } ] },
+        { "name": "posts", "fields": [
+            { "name": "title", "type": "string", "required": true },
+            { "name": "content", "type": "text" },
+            { "name": "views", "type": "integer", "default": 0 },
+            { "name": "score", "type": "double" },
+            { "name": "published", "type": "boolean" },
+            { "name": "day", "type": "date" },
+            { "name": "at", "type": "datetime" },
+            { "name": "meta", "type": "json" },
+            { "name": "secret", "type": "string", "hidden": true },
+            { "name": "category", "type": "belongsTo", "target": "categories" },
+            { "name": "comments", "type": "hasMany", "target": "comments", "foreignKey": "postId" },
+            { "name": "tags", "type": "belongsToMany", "target": "tags" } ] },
+        { "name": "comments", "fields": [ { "name": "body", "type": "text", "required": true },
+                                         { "name": "post", "type": "belongsTo", "target": "posts", "foreignKey": "postId" } ] },
+        { "name": "tags", "fields": [ { "name": "name", "type": "string" } ] } ],
+      "records": { "categories": [ { "id": 1, "title": "News" }, { "id": 2, "title": "Guides" } ],
+                   "tags": [ { "id": 1, "name": "swift" }, { "id": 2, "name": "sqlite" } ] } }
+    """
+}
