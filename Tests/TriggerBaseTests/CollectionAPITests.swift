@@ -1,0 +1,85 @@
+import Foundation
+import JSON
+import Testing
+
+/// `/api/collections`, seeding and the system schema.
+@Suite struct CollectionAPITests {
+    @Test func createListGetAddFieldAndDestroy() throws {
+        try withTestApp(seed: nil) { app in
+            let client = try app.client()
+            let created = try client.request("POST", "/api/collections:create", body: #"{"name":"notes","fields":[{"name":"text","type":"text"}]}"#)
+            #expect(created.status == 200)
+            #expect(created.json["data"]?["name"] == "notes")
+            #expect(try client.request("POST", "/api/collections:create", body: #"{"name":"notes"}"#).status == 409)
+            #expect(try client.request("GET", "/api/collections:list").json["meta"]?["count"] == .int(1))
+            #expect(try client.request("GET", "/api/collections:get?filterByTk=notes").json["data"]?["fields"]?.arrayValue?.count == 1)
+            #expect(try client.request("GET", "/api/collections:get?filterByTk=nope").status == 404)
+            _ = try client.request("POST", "/api/notes", body: #"{"text":"hi"}"#)
+            let field = try client.request("POST", "/api/collections/notes/fields:create", body: #"{"name":"pinned","type":"boolean","default":false}"#)
+            #expect(field.status == 200)
+            #expect(try client.request("POST", "/api/notes", body: #"{"text":"x","pinned":true}"#).json["data"]?["pinned"] == .bool(true))
+            #expect(try app.rows("PRAGMA table_info(notes)").contains { $0["name"] == "pinned" })
+            #expect(try client.request("POST", "/api/collections:destroy?filterByTk=notes").status == 200)
+            #expect(try client.request("GET", "/api/notes:list").status == 404)
+            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name = 'notes'").isEmpty)
+        }
+    }
+
+    static let badDefinitions: [(String, String)] = [
+        (#"{"name":"bad-name"}"#, "INVALID_NAME"),
+        (#"{"name":"x; DROP TABLE collections"}"#, "INVALID_NAME"),
+        (#"{"name":"users"}"#, "INVALID_NAME"),
+        (#"{"name":"n","fields":[{"name":"a b","type":"string"}]}"#, "INVALID_NAME"),
+        (#"{"name":"n","fields":[{"name":"a","type":"blob"}]}"#, "VALIDATION_ERROR"),
+        (#"{"name":"n","fields":[{"name":"r","type":"belongsTo","target":"ghost"}]}"#, "VALIDATION_ERROR"),
+        (#"{"name":"n","fields":[{"name":"id","type":"string"}]}"#, "VALIDATION_ERROR"),
+        ("[1", "BAD_REQUEST"),
+    ]
+
+    @Test(arguments: badDefinitions)
+    func badDefinitionsAreRejectedAndCreateNothing(body: String, code: String) throws {
+        try withTestApp(seed: nil) { app in
+            let r = try app.client().request("POST", "/api/collections:create", body: body)
+            #expect(r.status == 400)
+            #expect(r.json["errors"]?[path: ["0", "code"]]?.stringValue == code)
+            #expect(try app.count("collections") == 0)
+        }
+    }
+
+    @Test func relationsCanReferToCollectionsDefinedLaterInTheSameRequest() throws {
+        try withTestApp(seed: nil) { app in
+            let r = try app.client().request("POST", "/api/collections:create", body:
+                #"[{"name":"a","fields":[{"name":"b","type":"belongsTo","target":"b"}]},{"name":"b","fields":[{"name":"as","type":"hasMany","target":"a","foreignKey":"bId"}]}]"#)
+            #expect(r.status == 200)
+            let created = try app.client().request("POST", "/api/b", body: #"{"as":[{},{}]}"#)
+            #expect(created.json["data"]?["as"]?.arrayValue?.count == 2)
+            #expect(try app.rows("PRAGMA table_info(a)").filter { $0["name"] == "bId" }.count == 1, "one column for both sides")
+        }
+    }
+
+    @Test func seedingTwiceGivesTheSameState() throws {
+        try withTestApp { app in
+            let before = try app.rows("SELECT * FROM categories ORDER BY id")
+            let path = app.dataDirectory + "/again.json"
+            try TestSeeds.blog.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try app.application.applySeedFile(path)
+            #expect(try app.rows("SELECT id, title FROM categories ORDER BY id").map { $0["title"]! } == before.map { $0["title"]! })
+            #expect(try app.count("tags") == 2)
+        }
+    }
+
+    @Test func schemaFilesMatchTheEmbeddedMigrations() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("schema").path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(files.count == SystemMigrationsProbe.all.count)
+        for (file, migration) in zip(files, SystemMigrationsProbe.all) {
+            let text = try String(contentsOf: root.appendingPathComponent("schema/\(file)"), encoding: .utf8)
+            #expect(file == migration.name + ".sql")
+            #expect(text == migration.sql, "schema/\(file) drifted from SystemMigrations")
+        }
+    }
+}
+
+@testable import TriggerBase
+typealias SystemMigrationsProbe = SystemMigrations
