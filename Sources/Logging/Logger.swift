@@ -54,6 +54,9 @@ public final class Logger: Sendable {
     private struct State {
         var buffer = ""
         var flushScheduled = false
+        /// `YYYY-MM-DDTHH:MM:SS` of `cachedSecond`, so most lines skip calendar formatting.
+        var cachedSecond: Int64 = -1
+        var cachedPrefix = ""
     }
 
     /// Creates a logger writing to `sink`, which receives whole lines (each ending in `\n`).
@@ -86,9 +89,8 @@ public final class Logger: Sendable {
     /// Formats and queues one line.
     public func log(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
         guard level >= self.level else { return }
-        var line = "{\"ts\":\""
-        line += Self.timestamp(Date())
-        line += "\",\"level\":\""
+        let millis = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        var line = "\",\"level\":\""
         line += level.name
         line += "\",\"msg\":"
         Self.appendQuoted(message, to: &line)
@@ -104,7 +106,7 @@ public final class Logger: Sendable {
             }
         }
         line += "}\n"
-        enqueue(line)
+        enqueue(line, millis: millis)
     }
 
     /// Writes every buffered line now.
@@ -117,8 +119,18 @@ public final class Logger: Sendable {
         if !text.isEmpty { sink(text) }
     }
 
-    private func enqueue(_ line: String) {
+    private func enqueue(_ line: String, millis: Int64) {
         let (scheduleFlush, flushNow) = state.withLock { state -> (Bool, Bool) in
+            if millis / 1000 != state.cachedSecond {
+                state.cachedSecond = millis / 1000
+                state.cachedPrefix = String(Self.timestamp(Date(timeIntervalSince1970: Double(state.cachedSecond))).prefix(19))
+            }
+            let ms = millis % 1000
+            state.buffer += "{\"ts\":\""
+            state.buffer += state.cachedPrefix
+            state.buffer += ms < 10 ? ".00" : (ms < 100 ? ".0" : ".")
+            state.buffer += String(ms)
+            state.buffer += "Z"
             state.buffer += line
             if state.buffer.utf8.count > 65_536 { return (false, true) }
             if state.flushScheduled { return (false, false) }

@@ -61,8 +61,27 @@ public final class Application: Sendable {
                 responder.respond(.json(Self.healthBody))
                 return
             }
+            if path == "/metrics" {
+                responder.respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
+                                               body: Array(self.metricsText().utf8)))
+                return
+            }
             Task(executorPreference: executor) { responder.respond(await self.handleAPI(request)) }
         }
+    }
+
+    /// Prometheus text (spec 07); grows with the workflow issues (executions, queue depth).
+    func metricsText() -> String {
+        let statistics = database.writeStatistics
+        return """
+            # HELP triggerbase_write_batches_total Write transactions committed by the single writer.
+            # TYPE triggerbase_write_batches_total counter
+            triggerbase_write_batches_total \(statistics.batches)
+            # HELP triggerbase_write_jobs_total Write requests committed (jobs / batches = average batch size).
+            # TYPE triggerbase_write_jobs_total counter
+            triggerbase_write_jobs_total \(statistics.jobs)
+
+            """
     }
 
     private static let healthBody: [UInt8] = Array(#"{"data":{"status":"ok"}}"#.utf8)
@@ -129,6 +148,9 @@ public final class Application: Sendable {
     /// Finishes background work (write batches) before exit.
     public func shutdown() {
         executor.stop()
+        let statistics = database.writeStatistics
+        logger.info("write statistics", ["batches": .int(statistics.batches), "jobs": .int(statistics.jobs),
+                                         "averageBatch": .double(statistics.batches == 0 ? 0 : Double(statistics.jobs) / Double(statistics.batches))])
         database.close()
         logger.flush()
     }

@@ -1,0 +1,16 @@
+-- POSTs a post to /api/posts:create (bench/create.sh); counts 2xx like count.lua.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"title":"Benchmark post","content":"A post written by wrk to measure creates per second.","category":1}'
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; bad = 0 end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total_ok, total_bad = 0, 0
+  for _, t in ipairs(threads) do total_ok = total_ok + t:get("ok"); total_bad = total_bad + t:get("bad") end
+  io.write(string.format("RESULT rps=%.0f p50=%.3f p99=%.3f ok=%d bad=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, total_ok, total_bad))
+end
