@@ -23,7 +23,7 @@ public final class Application: Sendable {
     let schema: SchemaState
     private let resources: ResourceService
     private let collections: CollectionService
-    let executor = RequestExecutor(threads: max(4, ProcessInfo.processInfo.activeProcessorCount * 2))
+    let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
     public init(configuration: ApplicationConfiguration, logger: Logger) throws {
