@@ -96,9 +96,11 @@ public final class Application: Sendable {
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
                 if collection == "collections" { return try await collections.handle(action: action, request: request, query: query) }
+                // Built-in collections (users) get their own management API with the auth layer.
+                if schema.current.collection(collection)?.isBuiltIn == true { throw APIError.collectionNotFound(collection) }
                 return try await resources.handle(collection: collection, action: action, id: id, request: request, query: query)
             case .fields(let collection, let action):
-                return try await collections.addField(collection: collection, action: action, request: request)
+                return try await collections.fields(collection: collection, action: action, request: request, query: query)
             case .association(let collection, let id, let relation, let action):
                 return try await association(collection, id: id, relation: relation, action: action, request: request, query: query)
             }
@@ -117,7 +119,7 @@ public final class Application: Sendable {
     private func association(_ collection: String, id: Int64, relation: String, action: String,
                              request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
         let catalogue = schema.current
-        guard let definition = catalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        guard let definition = catalogue.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         guard let field = definition.field(relation), field.type.isRelation, let target = field.target else {
             throw APIError(status: 404, code: "NOT_FOUND", message: "'\(collection)' has no relation '\(relation)'")
         }

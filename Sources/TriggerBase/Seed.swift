@@ -30,7 +30,7 @@ enum Seed {
             summary.collections = definitions.count
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
             for (collection, list) in records {
-                guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
+                guard catalogue.collection(collection)?.isBuiltIn == false else { throw APIError.collectionNotFound(collection) }
                 for (i, item) in (list.arrayValue ?? []).enumerated() {
                     guard case .object(var values) = item else { throw APIError.validation("records.\(collection)[\(i)]", "a record is an object") }
                     if let id = values["id"]?.intValue {

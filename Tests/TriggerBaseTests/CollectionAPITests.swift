@@ -83,3 +83,61 @@ import Testing
 
 @testable import TriggerBase
 typealias SystemMigrationsProbe = SystemMigrations
+
+extension CollectionAPITests {
+    @Test func removingAFieldNeedsForceWhenItHoldsData() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            _ = try client.request("POST", "/api/posts", body: #"{"title":"t","score":1.5}"#)
+            let refused = try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=score")
+            #expect(refused.status == 409)
+            #expect(refused.json["errors"]?[path: ["0", "code"]] == "FIELD_HAS_DATA")
+            #expect(try app.rows("PRAGMA table_info(posts)").contains { $0["name"] == "score" })
+            #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=score&force=true").status == 200)
+            #expect(!(try app.rows("PRAGMA table_info(posts)")).contains { $0["name"] == "score" })
+            #expect(try client.request("GET", "/api/posts/1").json["data"]?["score"] == nil)
+            #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=day").status == 200, "empty: no force needed")
+            #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=nope").status == 404)
+            #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=category").status == 400)
+        }
+    }
+
+    @Test func createdByAndUpdatedByAreReadOnlyRelationsToUsersWithoutHiddenFields() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            _ = try client.request("POST", "/api/posts", body: #"[{"title":"mine"},{"title":"other"}]"#)
+            let writer = try Storage.SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
+            try writer.run("INSERT INTO users (createdAt, updatedAt, username, password) VALUES ('x', 'x', 'ann', 'scrypt$hash')")
+            try writer.run("UPDATE posts SET createdById = 1 WHERE id = 1")
+            writer.close()
+            let list = try client.request("GET", "/api/posts:list?appends=createdBy,updatedBy")
+            #expect(list.json["data"]?[path: ["0", "createdBy", "username"]] == "ann")
+            #expect(list.json["data"]?[path: ["0", "createdBy"]]?["password"] == nil)
+            #expect(list.json["data"]?[path: ["1", "createdBy"]] == .null)
+            let filter = #"{"createdBy.username":"ann"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try client.request("GET", "/api/posts:list?filter=\(filter)").json["meta"]?["count"] == .int(1))
+            let write = try client.request("POST", "/api/posts", body: #"{"title":"x","createdBy":1}"#)
+            #expect(write.status == 400, "createdBy is read-only")
+            #expect(try client.request("GET", "/api/users:list").status == 404, "users are managed by the auth layer")
+        }
+    }
+
+    @Test func failingRequestsInsideAWriteBatchDoNotAffectTheOthers() throws {
+        try withTestApp { app in
+            let port = app.port
+            DispatchQueue.concurrentPerform(iterations: 32) { i in
+                guard let client = try? HTTPTestClient(port: port) else { return }
+                for j in 0..<10 {
+                    let body = (i + j) % 2 == 0 ? #"{"title":"good \#(i)-\#(j)"}"# : #"{"title":"bad","category":999}"#
+                    _ = try? client.request("POST", "/api/posts:create", body: body)
+                }
+            }
+            let total = try app.count("posts")
+            let bad = try app.rows("SELECT count(*) AS n FROM posts WHERE title = 'bad'")[0]["n"]
+            #expect(total == 160)
+            #expect(bad == "0")
+        }
+    }
+}
+
+import Storage

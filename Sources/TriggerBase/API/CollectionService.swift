@@ -12,12 +12,14 @@ struct CollectionService: Sendable {
         let catalogue = schema.current
         switch action {
         case "list":
-            let all = catalogue.order.compactMap { catalogue.definitionJSON($0) }
+            let all = catalogue.userDefined.compactMap { catalogue.definitionJSON($0) }
             return ResourceService.ok(.array(all), meta: ["count": .int(Int64(all.count)), "page": 1,
                                                           "pageSize": .int(Int64(max(all.count, 1))), "totalPage": 1])
         case "get":
             let name = try Self.name(query)
-            guard let json = catalogue.definitionJSON(name) else { throw APIError.collectionNotFound(name) }
+            guard catalogue.collection(name)?.isBuiltIn == false, let json = catalogue.definitionJSON(name) else {
+                throw APIError.collectionNotFound(name)
+            }
             return ResourceService.ok(json)
         case "create":
             let body = try ResourceService.parseBody(request.body)
@@ -36,7 +38,7 @@ struct CollectionService: Sendable {
             return ResourceService.ok(body.arrayValue == nil ? result[0] : .array(result))
         case "destroy":
             let name = try Self.name(query)
-            guard catalogue.collection(name) != nil else { throw APIError.collectionNotFound(name) }
+            guard catalogue.collection(name)?.isBuiltIn == false else { throw APIError.collectionNotFound(name) }
             let schema = self.schema
             try await database.write { connection in try schema.drop(name, connection: connection) }
             schema.publish()
@@ -46,11 +48,42 @@ struct CollectionService: Sendable {
         }
     }
 
-    /// `fields:create` on one collection: adds a column (a migration applied at once).
-    func addField(collection: String, action: String, request: HTTPRequest) async throws -> HTTPResponse {
-        guard action == "create" else { throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'") }
-        try Route.checkMethod(request.method, action: action)
-        guard let existing = schema.current.collection(collection) else { throw APIError.collectionNotFound(collection) }
+    /// `fields:create` adds a column (a migration applied at once); `fields:destroy?filterByTk=<field>`
+    /// removes a scalar field, and needs `force=true` when the column holds data (spec 02).
+    func fields(collection: String, action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+        switch action {
+        case "create": return try await addField(collection: collection, request: request)
+        case "destroy": return try await removeField(collection: collection, request: request, query: query)
+        default: throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
+        }
+    }
+
+    private func removeField(collection: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+        try Route.checkMethod(request.method, action: "destroy")
+        guard let definition = schema.current.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
+        let name = try Self.name(query)
+        guard let field = definition.fields.first(where: { $0.name == name }) else {
+            throw APIError(status: 404, code: "NOT_FOUND", message: "'\(collection)' has no field '\(name)'")
+        }
+        guard !field.type.isRelation else {
+            throw APIError.validation(name, "relation fields cannot be removed; remove the collection instead")
+        }
+        let force = query["force"] == "true"
+        let schema = self.schema
+        try await database.write { connection in
+            let used = try connection.query("SELECT 1 FROM \(Name.quoted(collection)) WHERE \(Name.quoted(name)) IS NOT NULL LIMIT 1")
+            if !used.isEmpty && !force {
+                throw APIError(status: 409, code: "FIELD_HAS_DATA", message: "field '\(name)' holds data; pass force=true to remove it", field: name)
+            }
+            try schema.removeField(name, of: collection, connection: connection)
+        }
+        schema.publish()
+        return ResourceService.ok(.int(1))
+    }
+
+    private func addField(collection: String, request: HTTPRequest) async throws -> HTTPResponse {
+        try Route.checkMethod(request.method, action: "create")
+        guard let existing = schema.current.collection(collection), !existing.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         let field = try FieldDefinition.parse(try ResourceService.parseBody(request.body), path: "field")
         if existing.field(field.name) != nil || CollectionDefinition.systemColumns.contains(field.name) {
             throw APIError(status: 409, code: "FIELD_EXISTS", message: "field '\(field.name)' already exists", field: field.name)

@@ -52,6 +52,19 @@ final class SchemaState: Sendable {
         pending.withLock { $0 = catalogue }
     }
 
+    /// Removes a scalar field inside a write job: drops its index and column, updates the definition.
+    func removeField(_ name: String, of collection: String, connection: SQLiteConnection) throws {
+        var catalogue = writerCatalogue
+        guard var definition = catalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        definition.fields.removeAll { $0.name == name }
+        for prefix in ["ux_", "ix_"] { try connection.execute("DROP INDEX IF EXISTS \(Name.quoted("\(prefix)\(collection)_\(name)"))") }
+        try connection.execute("ALTER TABLE \(Name.quoted(collection)) DROP COLUMN \(Name.quoted(name))")
+        try connection.run("UPDATE \"collections\" SET \"definition\" = ? WHERE \"name\" = ?",
+                           [.text(definition.json.serialized()), .text(collection)])
+        catalogue = try Catalogue.load(connection)
+        pending.withLock { $0 = catalogue }
+    }
+
     /// Publishes the writer's view after a successful commit.
     func publish() { let next = writerCatalogue; committed.withLock { $0 = next } }
 
@@ -70,6 +83,6 @@ extension Catalogue {
             guard let text = row[0].string, let json = try? JSON.parse(text) else { continue }
             definitions.append(try CollectionDefinition.parse(json))
         }
-        return try Catalogue().adding(definitions)
+        return try Catalogue.base.adding(definitions)
     }
 }

@@ -9,6 +9,19 @@ struct Catalogue: Sendable {
 
     func collection(_ name: some StringProtocol) -> CollectionDefinition? { collections[String(name)] }
 
+    /// The catalogue of an empty database: only the built-in collections.
+    static var base: Catalogue {
+        var catalogue = Catalogue()
+        for definition in CollectionDefinition.builtIn {
+            catalogue.collections[definition.name] = definition
+            catalogue.order.append(definition.name)
+        }
+        return catalogue
+    }
+
+    /// Collections defined by users (what `collections:list` shows).
+    var userDefined: [String] { order.filter { collections[$0]?.isBuiltIn == false } }
+
     /// A copy with `definitions` added (or, for an existing name, its new fields appended), with
     /// relation defaults filled and every relation target checked. Definitions may refer to each other.
     func adding(_ definitions: [CollectionDefinition]) throws(APIError) -> Catalogue {

@@ -44,7 +44,29 @@ struct CollectionDefinition: Sendable, Equatable {
     var name: String
     var fields: [FieldDefinition]
 
-    func field(_ name: String) -> FieldDefinition? { fields.first { $0.name == name } }
+    /// A declared field, or one of the read-only system relations `createdBy` / `updatedBy`.
+    func field(_ name: String) -> FieldDefinition? {
+        fields.first { $0.name == name } ?? Self.systemRelations[name]
+    }
+
+    /// `createdBy` and `updatedBy`: read-only belongsTo relations to `users` over the system columns
+    /// (spec 02: exact shapes). Usable in appends and filters; never written through the API.
+    static let systemRelations: [String: FieldDefinition] = [
+        "createdBy": FieldDefinition(name: "createdBy", type: .belongsTo, target: "users", foreignKey: "createdById"),
+        "updatedBy": FieldDefinition(name: "updatedBy", type: .belongsTo, target: "users", foreignKey: "updatedById"),
+    ]
+
+    /// Collections that exist without a definition row: their tables come from `schema/` migrations.
+    static let builtIn: [CollectionDefinition] = [
+        CollectionDefinition(name: "users", fields: [
+            FieldDefinition(name: "username", type: .string, required: true, unique: true, maxLength: 255),
+            FieldDefinition(name: "email", type: .string, unique: true, maxLength: 255),
+            FieldDefinition(name: "nickname", type: .string, maxLength: 255),
+            FieldDefinition(name: "password", type: .string, hidden: true),
+        ]),
+    ]
+
+    var isBuiltIn: Bool { Self.builtIn.contains { $0.name == name } }
 
     /// System columns every collection has.
     static let systemColumns = ["id", "createdAt", "updatedAt", "createdById", "updatedById"]
