@@ -1,4 +1,11 @@
 -- Counts 2xx and other responses across wrk threads and prints one RESULT line.
+-- With WRK_BODY set, every request is a POST of that JSON body (bench/create.sh).
+local body = os.getenv("WRK_BODY")
+if body then
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = body
+end
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) ok = 0; bad = 0 end

@@ -5,6 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 need wrk curl python3
 BIN=$(release_binary)
+BODY='{"title":"Benchmark post","content":"A post written by wrk to measure creates per second.","category":1}'
 
 echo "wrk: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); cores: $(nproc); ${BENCH_DURATION}s per run; synchronous=FULL"
 printf "%-6s | %10s %8s %8s | %9s | %s\n" conns "creates/s" "p50 ms" "p99 ms" "avg batch" "every 2xx has its row"
@@ -14,7 +15,7 @@ for c in $BENCH_CONNECTIONS; do
     : > "$WORK/server.log"
     BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info} start_triggerbase "$BIN" "$port" "$data" --seed "$ROOT/examples/posts.seed.json" --synchronous full
     before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$data/triggerbase.db")
-    read -r rps p50 p99 ok bad < <(run_wrk "$c" "http://127.0.0.1:$port/api/posts:create" "$ROOT/bench/create.lua")
+    read -r rps p50 p99 ok bad < <(WRK_BODY="$BODY" run_wrk "$c" "http://127.0.0.1:$port/api/posts:create")
     batch=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^triggerbase_write_batches_total/ {b=$2} /^triggerbase_write_jobs_total/ {j=$2} END {r = (b > 0) ? j / b : 0; printf "%.1f", r}')
     kill -TERM "$TB_PID"; wait "$TB_PID" 2>/dev/null || true
     after=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$data/triggerbase.db")

@@ -1,3 +1,5 @@
+import Logging
+
 /// A response from the application. The server adds `Date`, `Content-Length`, `X-Request-Id` and
 /// `Connection` itself.
 public struct HTTPResponse: Sendable {
@@ -42,24 +44,7 @@ public struct HTTPResponse: Sendable {
     }
 
     static func appendJSONString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        Logger.appendQuoted(value, to: &out)
     }
 
     /// The reason phrase for the status line.
