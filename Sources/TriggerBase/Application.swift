@@ -46,6 +46,21 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
+        try runBlocking { [database, logger] in
+            try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
+        }
+    }
+
+    /// Runs async start-up work from synchronous code on the application's own threads.
+    func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task(executorPreference: executor) {
+            do { box.set(.success(try await body())) } catch { box.set(.failure(error)) }
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
     }
 
     /// The request handler to give to `HTTPServer`. `/health` is answered on the event loop; API
@@ -93,16 +108,17 @@ public final class Application: Sendable {
                 throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)")
             }
             let query = QueryParameters(request.query)
+            let access = try await authenticate(request, query: query)
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
-                if collection == "collections" { return try await collections.handle(action: action, request: request, query: query) }
+                if collection == "collections" { return try await collections.handle(action: action, request: request, query: query, access: access) }
                 // Built-in collections (users) get their own management API with the auth layer.
                 if schema.current.collection(collection)?.isBuiltIn == true { throw APIError.collectionNotFound(collection) }
-                return try await resources.handle(collection: collection, action: action, id: id, request: request, query: query)
+                return try await resources.handle(collection: collection, action: action, id: id, request: request, query: query, access: access)
             case .fields(let collection, let action):
-                return try await collections.fields(collection: collection, action: action, request: request, query: query)
+                return try await collections.fields(collection: collection, action: action, request: request, query: query, access: access)
             case .association(let collection, let id, let relation, let action):
-                return try await association(collection, id: id, relation: relation, action: action, request: request, query: query)
+                return try await association(collection, id: id, relation: relation, action: action, request: request, query: query, access: access)
             }
         } catch let error as APIError {
             return error.response
@@ -115,16 +131,32 @@ public final class Application: Sendable {
         }
     }
 
+    /// Authenticates the token and `X-Role` (spec 03) and loads the role's permissions.
+    private func authenticate(_ request: HTTPRequest, query: QueryParameters) async throws -> AccessCheck {
+        let token = Authenticator.token(authorization: request.headers["authorization"], queryToken: query["token"])
+        let role = request.headers["x-role"]
+        return try await database.read { connection in
+            let actor = try Authenticator.authenticate(token: token, requestedRole: role, connection: connection, now: Timestamp.now())
+            let permissions = try RolePermissions.load(role: actor.roleName, connection: connection) ?? RolePermissions()
+            return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil)
+        }
+    }
+
     /// `/api/<c>/<id>/<relation>:<action>`: the action on the related records of one record.
     private func association(_ collection: String, id: Int64, relation: String, action: String,
-                             request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+                             request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
         let catalogue = schema.current
         guard let definition = catalogue.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         guard let field = definition.field(relation), field.type.isRelation, let target = field.target else {
             throw APIError(status: 404, code: "NOT_FOUND", message: "'\(collection)' has no relation '\(relation)'")
         }
-        let parent = try await database.read { connection in
-            try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id)
+        // The parent must be visible to the actor (view permission and scope).
+        let parentGrant = try access.require("view", on: collection)
+        let ownerOnly = parentGrant.scope == .own ? access.actor.userID ?? -1 : nil
+        let parent = try await database.read { connection -> JSONObject? in
+            let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id)
+            if let ownerOnly, record?["createdById"]?.intValue != ownerOnly { return nil }
+            return record
         }
         guard let parent else { throw APIError.notFound }
         var scope = ResourceService.Scope()
@@ -133,7 +165,7 @@ public final class Application: Sendable {
             guard action == "get" || action == "list" else { throw Route.methodNotAllowed("GET, HEAD") }
             scope.sql = "t0.\"id\" = ?"
             scope.parameters = [parent[field.foreignKey!]?.intValue.map { .integer($0) } ?? .null]
-            return try await resources.handle(collection: target, action: "get", id: nil, request: request, query: query, scope: scope)
+            return try await resources.handle(collection: target, action: "get", id: nil, request: request, query: query, access: access, scope: scope)
         case .hasOne, .hasMany:
             scope.sql = "t0.\(Name.quoted(field.foreignKey!)) = ?"
             scope.parameters = [.integer(id)]
@@ -144,7 +176,7 @@ public final class Application: Sendable {
             scope.parameters = [.integer(id)]
             scope.link = (field, collection, id)
         }
-        return try await resources.handle(collection: target, action: action, id: nil, request: request, query: query, scope: scope)
+        return try await resources.handle(collection: target, action: action, id: nil, request: request, query: query, access: access, scope: scope)
     }
 
     /// Finishes background work (write batches) before exit.

@@ -83,14 +83,7 @@ extension Application {
     /// Reads and applies a seed file, blocking (start-up and CLI use).
     public func applySeedFile(_ path: String) throws -> (collections: Int, created: Int, updated: Int) {
         let seed = try Seed.load(path: path)
-        let box = ResultBox<(Int, Int, Int)>()
-        let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: executor) {
-            do { box.set(.success(try await self.applySeed(seed))) } catch { box.set(.failure(error)) }
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
+        return try runBlocking { try await self.applySeed(seed) }
     }
 }
 

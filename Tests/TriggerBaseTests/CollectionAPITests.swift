@@ -107,8 +107,9 @@ extension CollectionAPITests {
             let client = try app.client()
             _ = try client.request("POST", "/api/posts", body: #"[{"title":"mine"},{"title":"other"}]"#)
             let writer = try Storage.SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
-            try writer.run("INSERT INTO users (createdAt, updatedAt, username, password) VALUES ('x', 'x', 'ann', 'scrypt$hash')")
-            try writer.run("UPDATE posts SET createdById = 1 WHERE id = 1")
+            try writer.run("INSERT INTO users (id, createdAt, updatedAt, username, password) VALUES (7, 'x', 'x', 'ann', 'scrypt$hash')")
+            try writer.run("UPDATE posts SET createdById = 7 WHERE id = 1")
+            try writer.run("UPDATE posts SET createdById = NULL WHERE id = 2")
             writer.close()
             let list = try client.request("GET", "/api/posts:list?appends=createdBy,updatedBy")
             #expect(list.json["data"]?[path: ["0", "createdBy", "username"]] == "ann")
@@ -124,9 +125,9 @@ extension CollectionAPITests {
 
     @Test func failingRequestsInsideAWriteBatchDoNotAffectTheOthers() throws {
         try withTestApp { app in
-            let port = app.port
+            let port = app.port, token = app.rootToken
             DispatchQueue.concurrentPerform(iterations: 32) { i in
-                guard let client = try? HTTPTestClient(port: port) else { return }
+                guard let client = try? HTTPTestClient(port: port, defaultHeaders: ["Authorization": "Bearer \(token)"]) else { return }
                 for j in 0..<10 {
                     let body = (i + j) % 2 == 0 ? #"{"title":"good \#(i)-\#(j)"}"# : #"{"title":"bad","category":999}"#
                     _ = try? client.request("POST", "/api/posts:create", body: body)

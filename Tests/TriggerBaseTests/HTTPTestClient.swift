@@ -18,7 +18,11 @@ final class HTTPTestClient {
         var json: JSON { (try? JSON.parse(body)) ?? .null }
     }
 
-    init(port: Int, timeout: Double = 30) throws {
+    /// Headers sent with every `request` (e.g. the root token).
+    var defaultHeaders: [String: String] = [:]
+
+    init(port: Int, timeout: Double = 30, defaultHeaders: [String: String] = [:]) throws {
+        self.defaultHeaders = defaultHeaders
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -48,7 +52,9 @@ final class HTTPTestClient {
     /// Sends one request and reads its response.
     func request(_ method: String, _ target: String, body: String? = nil, headers: [String: String] = [:]) throws -> Response {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        for (name, value) in defaultHeaders.merging(headers, uniquingKeysWith: { _, new in new }) where !value.isEmpty {
+            head += "\(name): \(value)\r\n"
+        }
         if let body { head += "Content-Length: \(body.utf8.count)\r\n" }
         head += "\r\n"
         send(head + (body ?? ""))

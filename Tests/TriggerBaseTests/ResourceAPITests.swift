@@ -258,9 +258,9 @@ import Testing
 
     @Test func sixtyFourConcurrentClientsAllCreate() throws {
         try withTestApp { app in
-            let port = app.port
+            let port = app.port, token = app.rootToken
             DispatchQueue.concurrentPerform(iterations: 64) { i in
-                guard let client = try? HTTPTestClient(port: port) else { return }
+                guard let client = try? HTTPTestClient(port: port, defaultHeaders: ["Authorization": "Bearer \(token)"]) else { return }
                 for j in 0..<5 { _ = try? client.request("POST", "/api/posts:create", body: #"{"title":"c\#(i)-\#(j)"}"#) }
             }
             #expect(try app.count("posts") == 320)

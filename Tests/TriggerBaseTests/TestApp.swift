@@ -31,7 +31,16 @@ final class TestApp {
         server.start()
     }
 
-    func client() throws -> HTTPTestClient { try HTTPTestClient(port: port) }
+    /// The token that first start wrote to `root.token`.
+    var rootToken: String {
+        (try? String(contentsOfFile: dataDirectory + "/root.token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+
+    /// A client acting as root.
+    func client() throws -> HTTPTestClient { try HTTPTestClient(port: port, defaultHeaders: ["Authorization": "Bearer \(rootToken)"]) }
+
+    /// A client sending no token.
+    func anonymousClient() throws -> HTTPTestClient { try HTTPTestClient(port: port) }
 
     /// Rows straight from the database file, bypassing the API.
     func rows(_ sql: String) throws -> [[String: String]] {

@@ -7,7 +7,8 @@ struct CollectionService: Sendable {
     let database: Database
     let schema: SchemaState
 
-    func handle(action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+    func handle(action: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try access.requireManager()
         try Route.checkMethod(request.method, action: action)
         let catalogue = schema.current
         switch action {
@@ -50,7 +51,8 @@ struct CollectionService: Sendable {
 
     /// `fields:create` adds a column (a migration applied at once); `fields:destroy?filterByTk=<field>`
     /// removes a scalar field, and needs `force=true` when the column holds data (spec 02).
-    func fields(collection: String, action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+    func fields(collection: String, action: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try access.requireManager()
         switch action {
         case "create": return try await addField(collection: collection, request: request)
         case "destroy": return try await removeField(collection: collection, request: request, query: query)

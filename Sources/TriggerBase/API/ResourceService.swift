@@ -19,18 +19,35 @@ struct ResourceService: Sendable {
         var link: (field: FieldDefinition, owner: String, id: Int64)?
     }
 
+    /// Runs `action` after the access check: permission, `own` scope, writable and nested fields.
     func handle(collection: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
-                scope: Scope = Scope()) async throws -> HTTPResponse {
+                access: AccessCheck, scope: Scope = Scope()) async throws -> HTTPResponse {
         let catalogue = schema.current
         guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
+        guard RolePermissions.actions.contains(RolePermissions.permissionAction(action)) else {
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
+        }
         try Route.checkMethod(request.method, action: action)
+        let grant = try access.require(action, on: collection)
+        var scope = scope
+        if grant.scope == .own && action != "create" {
+            // spec 03: own-scoped actions only ever see the actor's records (others are 404).
+            scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
+            scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
+        }
+        let actorID = access.actor.userID
         switch action {
         case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
         case "get": return try await get(collection, id: id, query: query, scope: scope, catalogue: catalogue)
-        case "create": return try await create(collection, body: request.body, query: query, scope: scope)
-        case "update": return try await update(collection, id: id, body: request.body, query: query, scope: scope)
-        case "destroy": return try await destroy(collection, id: id, query: query, scope: scope)
-        default: throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
+        case "create":
+            let body = try Self.parseBody(request.body)
+            try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
+            return try await create(collection, values: body, query: query, scope: scope, actorID: actorID)
+        case "update":
+            let body = try Self.parseBody(request.body)
+            try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
+            return try await update(collection, id: id, values: body, query: query, scope: scope, actorID: actorID)
+        default: return try await destroy(collection, id: id, query: query, scope: scope)
         }
     }
 
@@ -90,8 +107,7 @@ struct ResourceService: Sendable {
 
     // MARK: Writing
 
-    private func create(_ collection: String, body: [UInt8], query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
-        let values = try Self.parseBody(body)
+    private func create(_ collection: String, values: JSON, query: QueryParameters, scope: Scope, actorID: Int64?) async throws -> HTTPResponse {
         let bulk: Bool
         let items: [JSON]
         switch values {
@@ -104,7 +120,7 @@ struct ResourceService: Sendable {
         let schema = self.schema
         let records = try await database.write { connection -> [JSON] in
             let catalogue = schema.writerCatalogue
-            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actorID)
             var created: [(Int64, [String])] = []
             for (i, item) in items.enumerated() {
                 let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
@@ -142,14 +158,13 @@ struct ResourceService: Sendable {
         return (ids, single)
     }
 
-    private func update(_ collection: String, id: Int64?, body: [UInt8], query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
-        let values = try Self.parseBody(body)
+    private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope, actorID: Int64?) async throws -> HTTPResponse {
         guard case .object = values else { throw APIError.badRequest("the body must be a JSON object") }
         let schema = self.schema
         let (records, single) = try await database.write { connection -> ([JSON], Bool) in
             let catalogue = schema.writerCatalogue
             let (ids, single) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
-            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actorID)
             let relations = try writer.update(collection, ids: ids, values: values)
             var records: [JSONObject] = []
             for chunk in ids.chunked(500) where !chunk.isEmpty {
