@@ -1,5 +1,10 @@
 -- Counts 2xx and other responses across wrk threads and prints one RESULT line.
--- With WRK_BODY set, every request is a POST of that JSON body (bench/create.sh).
+-- With WRK_BODY set, every request is a POST of that JSON body (bench/create.sh);
+-- WRK_TOKEN and WRK_ROLE add Authorization and X-Role headers.
+local token = os.getenv("WRK_TOKEN")
+if token then wrk.headers["Authorization"] = "Bearer " .. token end
+local role = os.getenv("WRK_ROLE")
+if role then wrk.headers["X-Role"] = role end
 local body = os.getenv("WRK_BODY")
 if body then
   wrk.method = "POST"

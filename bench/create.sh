@@ -15,7 +15,8 @@ for c in $BENCH_CONNECTIONS; do
     : > "$WORK/server.log"
     BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info} start_triggerbase "$BIN" "$port" "$data" --seed "$ROOT/examples/posts.seed.json" --synchronous full
     before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$data/triggerbase.db")
-    read -r rps p50 p99 ok bad < <(WRK_BODY="$BODY" run_wrk "$c" "http://127.0.0.1:$port/api/posts:create")
+    token=$(cat "$data/root.token")
+    read -r rps p50 p99 ok bad < <(WRK_TOKEN="$token" WRK_BODY="$BODY" run_wrk "$c" "http://127.0.0.1:$port/api/posts:create")
     batch=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^triggerbase_write_batches_total/ {b=$2} /^triggerbase_write_jobs_total/ {j=$2} END {r = (b > 0) ? j / b : 0; printf "%.1f", r}')
     kill -TERM "$TB_PID"; wait "$TB_PID" 2>/dev/null || true
     after=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$data/triggerbase.db")

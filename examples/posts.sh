@@ -4,7 +4,9 @@
 #   bash examples/posts.sh                                          (in another)
 set -euo pipefail
 BASE=${BASE:-http://127.0.0.1:13000/api}
-run() { echo "\$ curl $*" >&2; curl -sS "$@"; echo; echo; }
+# The root token that the first start wrote (override with TOKEN=...).
+TOKEN=${TOKEN:-$(cat "${DATA:-data}/root.token")}
+run() { echo "\$ curl $*" >&2; curl -sS -H "Authorization: Bearer $TOKEN" "$@"; echo; echo; }
 
 # Create a post with a new category in one request (nested create, one transaction).
 run -X POST -d '{"title":"Hello","content":"Hi there","category":{"title":"Releases"}}' "$BASE/posts:create"

@@ -24,10 +24,14 @@ enum Seed {
         var definitions: [CollectionDefinition] = []
         for item in document["collections"]?.arrayValue ?? [] { definitions.append(try CollectionDefinition.parse(item)) }
         let records = document["records"]?.objectValue ?? JSONObject()
+        let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
+        let users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
         let summary = try await database.write { [definitions] connection -> Summary in
             var summary = Summary()
             let catalogue = definitions.isEmpty ? schema.writerCatalogue : try schema.apply(definitions, connection: connection)
             summary.collections = definitions.count
+            for role in roles { try role.apply(connection) }
+            for user in users { try user.apply(connection) }
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
             for (collection, list) in records {
                 guard catalogue.collection(collection)?.isBuiltIn == false else { throw APIError.collectionNotFound(collection) }
