@@ -23,6 +23,7 @@ public final class Application: Sendable {
     let schema: SchemaState
     private let resources: ResourceService
     private let collections: CollectionService
+    private let identities: IdentityService
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
@@ -46,6 +47,7 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
+        identities = IdentityService(database: database, failures: SignInFailures())
         try runBlocking { [database, logger] in
             try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
         }
@@ -112,8 +114,9 @@ public final class Application: Sendable {
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
                 if collection == "collections" { return try await collections.handle(action: action, request: request, query: query, access: access) }
-                // Built-in collections (users) get their own management API with the auth layer.
-                if schema.current.collection(collection)?.isBuiltIn == true { throw APIError.collectionNotFound(collection) }
+                if ["auth", "apiKeys", "users", "roles"].contains(collection) {
+                    return try await identities.handle(resource: collection, action: action, id: id, request: request, query: query, access: access)
+                }
                 return try await resources.handle(collection: collection, action: action, id: id, request: request, query: query, access: access)
             case .fields(let collection, let action):
                 return try await collections.fields(collection: collection, action: action, request: request, query: query, access: access)

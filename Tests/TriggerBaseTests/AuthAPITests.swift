@@ -111,3 +111,80 @@ import Testing
         }
     }
 }
+
+extension AuthAPITests {
+    @Test func signInGivesATokenAndWrongPasswordOrAccountLookTheSame() throws {
+        try withTestApp(seed: Self.seed) { app in
+            let anonymous = try client(app, nil)
+            let ok = try anonymous.request("POST", "/api/auth:signIn", body: #"{"account":"ann","password":"secret-ann"}"#)
+            #expect(ok.status == 200)
+            #expect(ok.json["data"]?[path: ["user", "username"]] == "ann")
+            #expect(ok.json["data"]?[path: ["user", "password"]] == nil)
+            let token = try #require(ok.json["data"]?["token"]?.stringValue)
+            #expect(try client(app, token).request("GET", "/api/posts:list").status == 200)
+            let wrongPassword = try anonymous.request("POST", "/api/auth:signIn", body: #"{"account":"ann","password":"nope"}"#)
+            let unknown = try anonymous.request("POST", "/api/auth:signIn", body: #"{"account":"nobody","password":"nope"}"#)
+            #expect(wrongPassword.status == 401 && unknown.status == 401)
+            #expect(wrongPassword.text == unknown.text.replacingOccurrences(of: "nobody", with: "ann"))
+            #expect(code(wrongPassword) == "INVALID_CREDENTIALS")
+            let signOut = try client(app, token).request("POST", "/api/auth:signOut")
+            #expect(signOut.status == 200 && signOut.json == ["data": nil])
+            #expect(code(try client(app, token).request("GET", "/api/posts:list")) == "BLOCKED_TOKEN")
+        }
+    }
+
+    @Test func apiKeysAreShownOnceListedWithoutTokenAndRevocable() throws {
+        try withTestApp(seed: Self.seed) { app in
+            let ann = try client(app, Self.ann)
+            let created = try ann.request("POST", "/api/apiKeys:create", body: #"{"name":"ci","role":"member","expiresIn":"30d"}"#)
+            #expect(created.status == 200)
+            let data = try #require(created.json["data"])
+            #expect(data.objectValue?.keys.sorted() == ["expiresAt", "id", "name", "role", "token"])
+            let token = try #require(data["token"]?.stringValue)
+            let list = try ann.request("GET", "/api/apiKeys:list")
+            #expect(list.json["data"]?.arrayValue?.allSatisfy { $0["token"] == nil } == true)
+            #expect(!list.text.contains(token))
+            #expect(try client(app, token, role: "editor").request("GET", "/api/posts:list").status == 200)
+            let forbidden = try ann.request("POST", "/api/apiKeys:create", body: #"{"name":"x","role":"admin"}"#)
+            #expect(forbidden.status == 403 && code(forbidden) == "NO_PERMISSION")
+            let id = try #require(data["id"]?.intValue)
+            #expect(try ann.request("POST", "/api/apiKeys:destroy?filterByTk=\(id)").status == 200)
+            #expect(code(try client(app, token).request("GET", "/api/posts:list")) == "BLOCKED_TOKEN")
+        }
+    }
+
+    @Test func expiredKeyIsRefused() throws {
+        try withTestApp(seed: Self.seed) { app in
+            let created = try client(app, Self.ann).request("POST", "/api/apiKeys:create", body: #"{"name":"short","role":"member","expiresIn":"1s"}"#)
+            let token = try #require(created.json["data"]?["token"]?.stringValue)
+            usleep(1_200_000)
+            #expect(code(try client(app, token).request("GET", "/api/posts:list")) == "EXPIRED_SESSION")
+        }
+    }
+
+    @Test func usersAndRolesManagement() throws {
+        try withTestApp(seed: Self.seed) { app in
+            let root = try app.client()
+            let created = try root.request("POST", "/api/users:create", body:
+                #"{"username":"cat","email":"cat@example.com","password":"correct horse","roles":["member","editor"],"defaultRole":"editor"}"#)
+            #expect(created.status == 200)
+            #expect(created.json["data"]?["defaultRole"] == "editor")
+            #expect(created.json["data"]?["password"] == nil)
+            #expect(!(try root.request("GET", "/api/users:list")).text.contains("pbkdf2"))
+            let catID = try #require(created.json["data"]?["id"]?.intValue)
+            let signIn = try client(app, nil).request("POST", "/api/auth:signIn", body: #"{"account":"cat@example.com","password":"correct horse"}"#)
+            let catToken = try #require(signIn.json["data"]?["token"]?.stringValue)
+            #expect(try root.request("POST", "/api/users:update?filterByTk=\(catID)", body: #"{"roles":[]}"#).status == 200)
+            #expect(code(try client(app, catToken).request("GET", "/api/posts:list")) == "USER_HAS_NO_ROLES_ERR")
+            #expect(try root.request("POST", "/api/users:destroy?filterByTk=\(catID)").status == 200)
+            #expect(code(try client(app, catToken).request("GET", "/api/posts:list")) == "NOT_EXIST_USER")
+            #expect(try root.request("POST", "/api/roles:update?filterByTk=root", body: #"{"permissions":{}}"#).status == 403)
+            #expect(code(try root.request("POST", "/api/roles:destroy?filterByTk=editor")) == "ROLE_IN_USE")
+            let role = try root.request("POST", "/api/roles:create", body: #"{"name":"viewer","permissions":{"posts":{"view":{}}}}"#)
+            #expect(role.json["data"]?[path: ["permissions", "posts", "view"]] == [:])
+            #expect(try root.request("POST", "/api/roles:destroy?filterByTk=viewer").status == 200)
+            #expect(try client(app, Self.ann).request("GET", "/api/users:list").status == 403)
+            #expect(code(try client(app, nil).request("GET", "/api/roles:list")) == "EMPTY_TOKEN")
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import HTTPServer
+import JSON
+import Storage
+import Synchronization
+
+/// `auth:signIn|signOut`, `apiKeys:create|list|destroy`, and the `users` / `roles` management
+/// APIs of spec 03. Management needs root or admin; `root` itself can never be changed.
+struct IdentityService: Sendable {
+    let database: Database
+    let failures: SignInFailures
+
+    func handle(resource: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
+                access: AccessCheck) async throws -> HTTPResponse {
+        let method = request.method
+        switch (resource, action) {
+        case ("auth", "signIn"): try post(method); return try await signIn(request)
+        case ("auth", "signOut"): try post(method); return try await signOut(access)
+        case ("apiKeys", "create"): try post(method); return try await createKey(request, access)
+        case ("apiKeys", "list"): return try await listKeys(access)
+        case ("apiKeys", "destroy"): try post(method); return try await destroyKey(id ?? query.primaryKeys()?.first, access)
+        case ("users", _): try access.requireManager(); return try await users(action, id: id, request: request, query: query)
+        case ("roles", _): try access.requireManager(); return try await roles(action, request: request, query: query)
+        default: throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(resource):\(action)'")
+        }
+    }
+
+    private func post(_ method: String) throws(APIError) {
+        guard method == "POST" else { throw Route.methodNotAllowed("POST") }
+    }
+
+    // MARK: Sign-in
+
+    private func signIn(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let body = try ResourceService.parseBody(request.body)
+        guard let account = body["account"]?.stringValue, let password = body["password"]?.stringValue else {
+            throw APIError.badRequest("signIn takes {\"account\", \"password\"}")
+        }
+        // Repeated failures for one account are slowed (spec 03).
+        let delay = failures.delay(for: account)
+        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        let result = try await database.write { connection -> JSON? in
+            let row = try connection.query("SELECT \"id\", \"password\" FROM \"users\" WHERE \"username\" = ? OR \"email\" = ? LIMIT 1",
+                                           [.text(account), .text(account)]).first
+            // Hash even for an unknown account, so both failures take the same time.
+            let stored = row?["password"]?.string ?? IdentityService.dummyHash
+            guard Crypto.verifyPassword(password, stored: stored), let userID = row?["id"]?.int64 else { return nil }
+            let token = try Authenticator.issueToken(userID: userID, name: nil, role: nil, expiresAt: nil, connection: connection).token
+            return ["token": .string(token), "user": try IdentityService.user(userID, connection)]
+        }
+        guard let result else {
+            failures.record(account)
+            throw APIError(status: 401, code: "INVALID_CREDENTIALS", message: "the account or password is wrong")
+        }
+        failures.reset(account)
+        return ResourceService.ok(result)
+    }
+
+    static let dummyHash = Crypto.hashPassword(Crypto.hex(Crypto.randomBytes(16)))
+
+    private func signOut(_ access: AccessCheck) async throws -> HTTPResponse {
+        guard let tokenID = access.actor.tokenID else { throw access.denied("signing out needs a token") }
+        try await database.write { connection in
+            try connection.run("UPDATE \"tokens\" SET \"revokedAt\" = ? WHERE \"id\" = ?", [.text(Timestamp.now()), .integer(tokenID)])
+        }
+        return ResourceService.ok(.null)
+    }
+
+    // MARK: API keys
+
+    private func createKey(_ request: HTTPRequest, _ access: AccessCheck) async throws -> HTTPResponse {
+        guard let userID = access.actor.userID else { throw access.denied("API keys belong to a user") }
+        let body = try ResourceService.parseBody(request.body)
+        guard let role = body["role"]?.stringValue, Name.isValid(role) else { throw APIError.validation("role", "an API key needs a role") }
+        let name = body["name"]?.stringValue ?? "api key"
+        var expiresAt: String?
+        if let text = body["expiresIn"]?.stringValue {
+            guard let seconds = Self.duration(text) else { throw APIError.validation("expiresIn", "expiresIn takes <n>s, <n>m, <n>h or <n>d") }
+            expiresAt = Timestamp.format(Date(timeIntervalSinceNow: seconds))
+        }
+        let created = try await database.write { [expiresAt] connection -> JSON in
+            let holds = try !connection.query("SELECT 1 FROM \"userRoles\" WHERE \"userId\" = ? AND \"roleName\" = ?",
+                                              [.integer(userID), .text(role)]).isEmpty
+            guard holds else { throw APIError(status: 403, code: "NO_PERMISSION", message: "you do not hold the role '\(role)'") }
+            let key = try Authenticator.issueToken(userID: userID, name: name, role: role, expiresAt: expiresAt, connection: connection)
+            return ["id": .int(key.id), "name": .string(name), "role": .string(role),
+                    "expiresAt": expiresAt.map { .string($0) } ?? .null, "token": .string(key.token)]
+        }
+        return ResourceService.ok(created)
+    }
+
+    private func listKeys(_ access: AccessCheck) async throws -> HTTPResponse {
+        guard let userID = access.actor.userID else { throw access.denied("API keys belong to a user") }
+        let keys = try await database.read { connection -> [JSON] in
+            try connection.query("""
+                SELECT "id", "name", "role", "expiresAt" FROM "tokens"
+                WHERE "userId" = ? AND "role" IS NOT NULL AND "revokedAt" IS NULL ORDER BY "id"
+                """, [.integer(userID)]).map { row in
+                ["id": .int(row["id"]?.int64 ?? 0), "name": row["name"]?.string.map { .string($0) } ?? .null,
+                 "role": row["role"]?.string.map { .string($0) } ?? .null, "expiresAt": row["expiresAt"]?.string.map { .string($0) } ?? .null]
+            }
+        }
+        return ResourceService.ok(.array(keys), meta: ["count": .int(Int64(keys.count)), "page": 1, "pageSize": .int(Int64(max(keys.count, 1))), "totalPage": 1])
+    }
+
+    private func destroyKey(_ id: Int64?, _ access: AccessCheck) async throws -> HTTPResponse {
+        guard let id else { throw APIError.invalidParameter("filterByTk", "the key id is required") }
+        guard let userID = access.actor.userID else { throw access.denied("API keys belong to a user") }
+        let manager = access.isManager
+        let count = try await database.write { connection -> Int in
+            try connection.run("""
+                UPDATE "tokens" SET "revokedAt" = ? WHERE "id" = ? AND "role" IS NOT NULL AND "revokedAt" IS NULL AND ("userId" = ? OR ?)
+                """, [.text(Timestamp.now()), .integer(id), .integer(userID), .integer(manager ? 1 : 0)])
+        }
+        guard count > 0 else { throw APIError.notFound }
+        return ResourceService.ok(.int(Int64(count)))
+    }
+
+    /// `30d`, `12h`, `5m`, `10s` in seconds.
+    static func duration(_ text: String) -> Double? {
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0, text.dropLast().allSatisfy(\.isNumber) else { return nil }
+        switch unit {
+        case "s": return Double(n)
+        case "m": return Double(n) * 60
+        case "h": return Double(n) * 3600
+        case "d": return Double(n) * 86_400
+        default: return nil
+        }
+    }
+
+    // MARK: Users and roles
+
+    /// A user as the API shows it: never the password.
+    static func user(_ id: Int64, _ connection: SQLiteConnection) throws -> JSON {
+        guard let row = try connection.query("SELECT \"id\", \"username\", \"email\", \"nickname\", \"createdAt\", \"updatedAt\" FROM \"users\" WHERE \"id\" = ?", [.integer(id)]).first else {
+            throw APIError.notFound
+        }
+        let roles = try connection.query("SELECT \"roleName\", \"isDefault\" FROM \"userRoles\" WHERE \"userId\" = ? ORDER BY \"roleName\"", [.integer(id)])
+        var object: JSONObject = [:]
+        for column in ["id", "username", "email", "nickname"] {
+            object[column] = RecordCodec.decode(row[column] ?? .null, type: column == "id" ? .integer : .string)
+        }
+        object["roles"] = .array(roles.compactMap { $0["roleName"]?.string }.map(JSON.string))
+        object["defaultRole"] = roles.first { $0["isDefault"]?.int64 == 1 }?["roleName"]?.string.map(JSON.string) ?? .null
+        object["createdAt"] = RecordCodec.decode(row["createdAt"] ?? .null, type: .string)
+        object["updatedAt"] = RecordCodec.decode(row["updatedAt"] ?? .null, type: .string)
+        return .object(object)
+    }
+
+    private func users(_ action: String, id: Int64?, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+        try Route.checkMethod(request.method, action: action)
+        let targetID = try id ?? query.primaryKeys()?.first
+        switch action {
+        case "list":
+            let all = try await database.read { connection in
+                try connection.query("SELECT \"id\" FROM \"users\" ORDER BY \"id\"").compactMap { $0[0].int64 }.map { try Self.user($0, connection) }
+            }
+            return ResourceService.ok(.array(all), meta: ["count": .int(Int64(all.count)), "page": 1, "pageSize": .int(Int64(max(all.count, 1))), "totalPage": 1])
+        case "get":
+            guard let targetID else { throw APIError.invalidParameter("filterByTk", "the user id is required") }
+            return ResourceService.ok(try await database.read { try Self.user(targetID, $0) })
+        case "create", "update":
+            let body = try ResourceService.parseBody(request.body)
+            if action == "update" && targetID == nil { throw APIError.invalidParameter("filterByTk", "the user id is required") }
+            var seedUser = try SeedUser.parse(action == "create" ? body : (body.objectValue.map { var o = $0; o["username"] = "-"; return .object(o) } ?? body))
+            seedUser.tokens = []
+            let explicitRoles = body["roles"]?.arrayValue != nil
+            let result = try await database.write { [seedUser] connection -> JSON in
+                if action == "create" {
+                    guard try connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text(seedUser.username)]).isEmpty else {
+                        throw APIError(status: 409, code: "UNIQUE_VIOLATION", message: "username '\(seedUser.username)' is taken", field: "username")
+                    }
+                    try seedUser.apply(connection)
+                    let id = try connection.query("SELECT \"id\" FROM \"users\" WHERE \"username\" = ?", [.text(seedUser.username)])[0][0].int64!
+                    return try Self.user(id, connection)
+                }
+                guard let targetID, try !connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ?", [.integer(targetID)]).isEmpty else {
+                    throw APIError.notFound
+                }
+                try Self.updateUser(targetID, body: body, roles: explicitRoles ? seedUser.roles : nil, defaultRole: seedUser.defaultRole, connection)
+                return try Self.user(targetID, connection)
+            }
+            return ResourceService.ok(result)
+        case "destroy":
+            guard let targetID else { throw APIError.invalidParameter("filterByTk", "the user id is required") }
+            let count = try await database.write { connection -> Int in
+                if try connection.query("SELECT 1 FROM \"userRoles\" WHERE \"userId\" = ? AND \"roleName\" = 'root'", [.integer(targetID)]).isEmpty == false {
+                    throw APIError(status: 403, code: "NO_PERMISSION", message: "the root user cannot be deleted")
+                }
+                // Token rows stay: they answer NOT_EXIST_USER (spec 03).
+                return try connection.run("DELETE FROM \"users\" WHERE \"id\" = ?", [.integer(targetID)])
+            }
+            guard count > 0 else { throw APIError.notFound }
+            return ResourceService.ok(.int(Int64(count)))
+        default:
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action 'users:\(action)'")
+        }
+    }
+
+    private static func updateUser(_ id: Int64, body: JSON, roles: [String]?, defaultRole: String?, _ connection: SQLiteConnection) throws {
+        var sets = ["\"updatedAt\" = ?"]
+        var parameters: [SQLiteValue] = [.text(Timestamp.now())]
+        for column in ["email", "nickname"] {
+            if let value = body[column] { sets.append("\(Name.quoted(column)) = ?"); parameters.append(value.stringValue.map { .text($0) } ?? .null) }
+        }
+        if let password = body["password"]?.stringValue { sets.append("\"password\" = ?"); parameters.append(.text(Crypto.hashPassword(password))) }
+        try connection.run("UPDATE \"users\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = ?", parameters + [.integer(id)])
+        if let roles {
+            try connection.run("DELETE FROM \"userRoles\" WHERE \"userId\" = ?", [.integer(id)])
+            for role in roles {
+                guard try !connection.query("SELECT 1 FROM \"roles\" WHERE \"name\" = ?", [.text(role)]).isEmpty else {
+                    throw APIError.validation("roles", "unknown role '\(role)'")
+                }
+                try connection.run("INSERT INTO \"userRoles\" (\"userId\", \"roleName\", \"isDefault\") VALUES (?, ?, ?)",
+                                   [.integer(id), .text(role), .integer(role == (defaultRole ?? roles.first) ? 1 : 0)])
+            }
+        }
+    }
+
+    private func roles(_ action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
+        try Route.checkMethod(request.method, action: action)
+        @Sendable func role(_ row: Row) -> JSON {
+            ["name": .string(row["name"]?.string ?? ""), "title": row["title"]?.string.map(JSON.string) ?? .null,
+             "permissions": (row["permissions"]?.string).flatMap { try? JSON.parse($0) } ?? [:]]
+        }
+        let select = "SELECT \"name\", \"title\", \"permissions\" FROM \"roles\""
+        switch action {
+        case "list":
+            let all = try await database.read { try $0.query(select + " ORDER BY \"name\"").map(role) }
+            return ResourceService.ok(.array(all), meta: ["count": .int(Int64(all.count)), "page": 1, "pageSize": .int(Int64(max(all.count, 1))), "totalPage": 1])
+        case "get":
+            let name = try Self.roleName(query)
+            guard let found = try await database.read({ try $0.query(select + " WHERE \"name\" = ?", [.text(name)]).first.map(role) }) else {
+                throw APIError.notFound
+            }
+            return ResourceService.ok(found)
+        case "create", "update":
+            let body = try ResourceService.parseBody(request.body)
+            let name = action == "create" ? (body["name"]?.stringValue ?? "") : try Self.roleName(query)
+            guard Name.isValid(name) else { throw APIError.invalidName(name) }
+            if name == "root" { throw APIError(status: 403, code: "NO_PERMISSION", message: "the role root cannot be changed") }
+            let permissions = body["permissions"] ?? [:]
+            _ = try RolePermissions.parse(permissions)
+            let title = body["title"]?.stringValue
+            let result = try await database.write { connection -> JSON in
+                let exists = try !connection.query("SELECT 1 FROM \"roles\" WHERE \"name\" = ?", [.text(name)]).isEmpty
+                if action == "create" && exists { throw APIError(status: 409, code: "ROLE_EXISTS", message: "role '\(name)' exists") }
+                if action == "update" && !exists { throw APIError.notFound }
+                let now = Timestamp.now()
+                try connection.run("""
+                    INSERT INTO "roles" ("name", "title", "permissions", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT("name") DO UPDATE SET "permissions" = excluded."permissions",
+                        "title" = coalesce(excluded."title", "roles"."title"), "updatedAt" = excluded."updatedAt"
+                    """, [.text(name), title.map { .text($0) } ?? .null, .text(permissions.serialized()), .text(now), .text(now)])
+                return role(try connection.query(select + " WHERE \"name\" = ?", [.text(name)])[0])
+            }
+            return ResourceService.ok(result)
+        case "destroy":
+            let name = try Self.roleName(query)
+            try await database.write { connection in
+                guard let row = try connection.query("SELECT \"builtIn\" FROM \"roles\" WHERE \"name\" = ?", [.text(name)]).first else { throw APIError.notFound }
+                if row[0].int64 == 1 { throw APIError(status: 403, code: "NO_PERMISSION", message: "built-in roles cannot be deleted") }
+                if try !connection.query("SELECT 1 FROM \"userRoles\" WHERE \"roleName\" = ?", [.text(name)]).isEmpty {
+                    throw APIError(status: 409, code: "ROLE_IN_USE", message: "users still hold the role '\(name)'")
+                }
+                try connection.run("DELETE FROM \"roles\" WHERE \"name\" = ?", [.text(name)])
+            }
+            return ResourceService.ok(.int(1))
+        default:
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action 'roles:\(action)'")
+        }
+    }
+
+    private static func roleName(_ query: QueryParameters) throws(APIError) -> String {
+        guard let name = query["filterByTk"], Name.isValid(name) else { throw .invalidParameter("filterByTk", "the role name is required") }
+        return name
+    }
+}
+
+/// Failed sign-ins per account, to slow repeated guessing: from the 4th failure on, each attempt
+/// waits 250 ms more (at most 5 s). Held in memory; a success resets it.
+final class SignInFailures: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func delay(for account: String) -> Int {
+        let failures = counts.withLock { $0[account] ?? 0 }
+        return failures < 3 ? 0 : min(5000, (failures - 2) * 250)
+    }
+
+    func record(_ account: String) {
+        counts.withLock { counts in
+            if counts.count > 100_000 { counts.removeAll() }
+            counts[account, default: 0] += 1
+        }
+    }
+
+    func reset(_ account: String) { _ = counts.withLock { $0.removeValue(forKey: account) } }
+}
+
+import Foundation
