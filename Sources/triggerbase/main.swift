@@ -22,6 +22,33 @@ case .version:
     exit(0)
 case .serve(let options):
     exit(Serve.run(options))
+case .createUser(let name, let roles, let passwordFromStdin, let configuration):
+    let logger = Logger(level: .warning)
+    do {
+        let password = passwordFromStdin ? readLine(strippingNewline: true) : nil
+        let application = try Application(configuration: configuration, logger: logger)
+        try application.createUser(name: name, roles: roles, password: password)
+        application.shutdown()
+        print("created user \(name) with roles \(roles.joined(separator: ", "))")
+        exit(0)
+    } catch {
+        logger.error("user create failed: \(error)")
+        logger.flush()
+        exit(1)
+    }
+case .createToken(let user, let role, let expires, let configuration):
+    let logger = Logger(level: .warning)
+    do {
+        let application = try Application(configuration: configuration, logger: logger)
+        let token = try application.createToken(user: user, role: role, expires: expires)
+        application.shutdown()
+        print(token)
+        exit(0)
+    } catch {
+        logger.error("token create failed: \(error)")
+        logger.flush()
+        exit(1)
+    }
 case .seed(let file, let configuration):
     let logger = Logger(level: .info)
     do {

@@ -45,3 +45,18 @@ struct CommandLineTests {
         #expect(throws: CommandLineError.self) { try CommandLineInterface.parse(["frobnicate"]) }
     }
 }
+
+extension CommandLineTests {
+    @Test func userAndTokenCommandsParse() throws {
+        guard case .createUser(let name, let roles, let stdin, _) = try CommandLineInterface.parse(["user", "create", "ann", "--role", "member", "--role", "editor", "--password-stdin"]) else {
+            Issue.record("not user create"); return
+        }
+        #expect(name == "ann" && roles == ["member", "editor"] && stdin)
+        guard case .createToken(let user, let role, let expires, let app) = try CommandLineInterface.parse(["token", "create", "--user", "ann", "--role", "member", "--expires", "30d", "--data", "/d"]) else {
+            Issue.record("not token create"); return
+        }
+        #expect(user == "ann" && role == "member" && expires == "30d" && app.dataDirectory == "/d")
+        #expect(throws: CommandLineError.self) { try CommandLineInterface.parse(["token", "create"]) }
+        #expect(throws: CommandLineError.self) { try CommandLineInterface.parse(["user", "remove", "x"]) }
+    }
+}

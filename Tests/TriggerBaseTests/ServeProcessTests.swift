@@ -69,3 +69,45 @@ import Testing
         #expect(response.status == 413)
     }
 }
+
+extension ServeProcessTests {
+    /// Runs the binary with `arguments`, feeding `input`; returns (status, stdout, stderr).
+    func run(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func firstStartWritesARootTokenOnceAndCLIMadeTokensWork() throws {
+        let data = ServerProcess.temporaryDirectory()
+        let (userStatus, _, firstLog) = try run(["user", "create", "dan", "--role", "member", "--password-stdin", "--data", data], input: "pw-dan\n")
+        #expect(userStatus == 0)
+        #expect(firstLog.contains("root.token"), "first start says where the root token is")
+        let attributes = try FileManager.default.attributesOfItem(atPath: data + "/root.token")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let rootToken = try String(contentsOfFile: data + "/root.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (tokenStatus, token, _) = try run(["token", "create", "--user", "dan", "--role", "member", "--expires", "1d", "--data", data])
+        #expect(tokenStatus == 0)
+        let server = try ServerProcess(dataDirectory: data)
+        #expect(!server.logText.contains("root.token"), "later starts say nothing of secrets")
+        #expect(!server.logText.contains(rootToken))
+        let client = try HTTPTestClient(port: server.port)
+        let asDan = try client.request("GET", "/api/collections:list", headers: ["Authorization": "Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))"])
+        #expect(asDan.status == 403, "dan is a member")
+        let asRoot = try client.request("GET", "/api/collections:list", headers: ["Authorization": "Bearer \(rootToken)"])
+        #expect(asRoot.status == 200)
+        let signIn = try client.request("POST", "/api/auth:signIn", body: #"{"account":"dan","password":"pw-dan"}"#)
+        #expect(signIn.status == 200)
+        #expect(try run(["token", "create", "--user", "dan", "--role", "admin", "--data", data]).0 == 1)
+    }
+}

@@ -20,6 +20,7 @@ enum Bootstrap {
         }
         guard let token else { return }
         FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        logger.info("created the root user; its token is in \(path) (mode 0600)", ["tokenFile": .string(path)])
+        // Logged as a warning so that it shows at every log level: it is the one time the path is said.
+        logger.warning("created the root user; its token is in \(path) (mode 0600)", ["tokenFile": .string(path)])
     }
 }

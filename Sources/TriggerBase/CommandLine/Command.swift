@@ -6,6 +6,10 @@ public enum Command: Sendable {
     case serve(ServeOptions)
     /// `triggerbase seed FILE [--data DIR]`.
     case seed(file: String, application: ApplicationConfiguration)
+    /// `triggerbase user create NAME [--role R]... [--password-stdin] [--data DIR]`.
+    case createUser(name: String, roles: [String], passwordFromStdin: Bool, application: ApplicationConfiguration)
+    /// `triggerbase token create --user NAME [--role R] [--expires 30d] [--data DIR]`.
+    case createToken(user: String, role: String?, expires: String?, application: ApplicationConfiguration)
     case help(String)
     case version
 }
@@ -37,6 +41,8 @@ public enum CommandLineInterface {
         Commands:
           serve        run the server
           seed FILE    apply a seed file to the database (--data DIR) and exit
+          user create NAME [--role R]... [--password-stdin]   add a user
+          token create --user NAME [--role R] [--expires 30d] print a new token once
           --help       show this help (also: <command> --help)
           --version    print the version
 
@@ -78,6 +84,7 @@ public enum CommandLineInterface {
         case "--version", "-V", "version": return .version
         case "serve": return try parseServe(Array(arguments.dropFirst()), environment: environment)
         case "seed": return try parseSeed(Array(arguments.dropFirst()), environment: environment)
+        case "user", "token": return try parseIdentity(arguments, environment: environment)
         default: throw CommandLineError(message: "unknown command '\(first)'", usage: usage)
         }
     }
@@ -154,6 +161,55 @@ public enum CommandLineInterface {
         }
         guard let file else { throw CommandLineError(message: "missing seed FILE", usage: seedUsage) }
         return .seed(file: file, application: configuration)
+    }
+
+    static let identityUsage = """
+        USAGE: triggerbase user create NAME [--role R]... [--password-stdin] [--data DIR]
+               triggerbase token create --user NAME [--role R] [--expires <n>s|m|h|d] [--data DIR]
+
+        A new user gets the role member unless --role is given (the first --role is the default).
+        A token pinned with --role acts only as that role (an API key); it is printed once.
+
+        """
+
+    private static func parseIdentity(_ arguments: [String], environment: [String: String]) throws(CommandLineError) -> Command {
+        guard arguments.count >= 2, arguments[1] == "create" else {
+            if arguments.count >= 2, arguments[1] == "--help" || arguments[1] == "-h" { return .help(identityUsage) }
+            throw CommandLineError(message: "expected '\(arguments[0]) create'", usage: identityUsage)
+        }
+        var configuration = ApplicationConfiguration()
+        if let data = environment["TRIGGERBASE_DATA"] { configuration.dataDirectory = data }
+        var roles: [String] = [], name: String?, user: String?, expires: String?, passwordFromStdin = false
+        var index = 2
+        func value(_ flag: String) throws(CommandLineError) -> String {
+            guard index < arguments.count else { throw CommandLineError(message: "option '\(flag)' needs a value", usage: identityUsage) }
+            defer { index += 1 }
+            return arguments[index]
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            switch argument {
+            case "-h", "--help": return .help(identityUsage)
+            case "--role": roles.append(try value(argument))
+            case "--data": configuration.dataDirectory = try value(argument)
+            case "--user" where arguments[0] == "token": user = try value(argument)
+            case "--expires" where arguments[0] == "token": expires = try value(argument)
+            case "--password-stdin" where arguments[0] == "user": passwordFromStdin = true
+            default:
+                if argument.hasPrefix("-") || arguments[0] == "token" || name != nil {
+                    throw CommandLineError(message: "unexpected argument '\(argument)'", usage: identityUsage)
+                }
+                name = argument
+            }
+        }
+        if arguments[0] == "user" {
+            guard let name else { throw CommandLineError(message: "missing user NAME", usage: identityUsage) }
+            return .createUser(name: name, roles: roles.isEmpty ? ["member"] : roles, passwordFromStdin: passwordFromStdin, application: configuration)
+        }
+        guard let user else { throw CommandLineError(message: "missing --user NAME", usage: identityUsage) }
+        guard roles.count <= 1 else { throw CommandLineError(message: "a token takes one --role", usage: identityUsage) }
+        return .createToken(user: user, role: roles.first, expires: expires, application: configuration)
     }
 
     private static func makeServeOptions(_ values: [String: String]) throws(CommandLineError) -> ServeOptions {
