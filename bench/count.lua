@@ -2,9 +2,9 @@
 -- With WRK_BODY set, every request is a POST of that JSON body (bench/create.sh);
 -- WRK_TOKEN and WRK_ROLE add Authorization and X-Role headers.
 local token = os.getenv("WRK_TOKEN")
-if token then wrk.headers["Authorization"] = "Bearer " .. token end
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 local role = os.getenv("WRK_ROLE")
-if role then wrk.headers["X-Role"] = role end
+if role and role ~= "" then wrk.headers["X-Role"] = role end
 local body = os.getenv("WRK_BODY")
 if body then
   wrk.method = "POST"

@@ -24,6 +24,7 @@ public final class Application: Sendable {
     private let resources: ResourceService
     private let collections: CollectionService
     private let identities: IdentityService
+    let authCache = AuthCache()
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
@@ -47,7 +48,7 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
-        identities = IdentityService(database: database, failures: SignInFailures())
+        identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
         try runBlocking { [database, logger] in
             try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
         }
@@ -138,11 +139,16 @@ public final class Application: Sendable {
     private func authenticate(_ request: HTTPRequest, query: QueryParameters) async throws -> AccessCheck {
         let token = Authenticator.token(authorization: request.headers["authorization"], queryToken: query["token"])
         let role = request.headers["x-role"]
-        return try await database.read { connection in
+        let key = (token.map(Crypto.tokenDigest) ?? "-") + "|" + (role ?? "")
+        if let cached = authCache.lookup(key) { return cached }
+        let generation = authCache.generation
+        let access = try await database.read { connection in
             let actor = try Authenticator.authenticate(token: token, requestedRole: role, connection: connection, now: Timestamp.now())
             let permissions = try RolePermissions.load(role: actor.roleName, connection: connection) ?? RolePermissions()
             return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil)
         }
+        authCache.store(key, access, expiresAt: access.actor.expiresAt, generation: generation)
+        return access
     }
 
     /// `/api/<c>/<id>/<relation>:<action>`: the action on the related records of one record.

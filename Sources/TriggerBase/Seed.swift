@@ -81,6 +81,7 @@ extension Application {
     /// Applies a seed document (also used by `triggerbase seed` and `serve --seed`).
     public func applySeed(_ seed: JSON) async throws -> (collections: Int, created: Int, updated: Int) {
         let summary = try await Seed.apply(seed, database: database, schema: schema)
+        authCache.invalidate()
         return (summary.collections, summary.created, summary.updated)
     }
 

@@ -7,6 +7,8 @@ struct Actor: Sendable, Equatable {
     var roleName: String
     /// The token used, so `auth:signOut` can revoke it.
     var tokenID: Int64?
+    /// When the token expires (RFC 3339), for the authentication cache.
+    var expiresAt: String? = nil
 
     static let anonymous = Actor(userID: nil, roleName: "anonymous", tokenID: nil)
 }
@@ -48,7 +50,8 @@ enum Authenticator {
             throw unauthorized("INVALID_TOKEN", "the token is not valid")
         }
         if row["revokedAt"]?.isNull == false { throw unauthorized("BLOCKED_TOKEN", "the token has been revoked") }
-        if let expires = row["expiresAt"]?.string, expires <= now { throw unauthorized("EXPIRED_SESSION", "the token has expired") }
+        let expiresAt = row["expiresAt"]?.string
+        if let expires = expiresAt, expires <= now { throw unauthorized("EXPIRED_SESSION", "the token has expired") }
         guard try !connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ?", [.integer(userID)]).isEmpty else {
             throw unauthorized("NOT_EXIST_USER", "the token's user no longer exists")
         }
@@ -61,15 +64,15 @@ enum Authenticator {
             guard roles.contains(pinned) || pinned == "anonymous" else {
                 throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user no longer holds the role '\(pinned)'")
             }
-            return Actor(userID: userID, roleName: pinned, tokenID: tokenID)
+            return Actor(userID: userID, roleName: pinned, tokenID: tokenID, expiresAt: expiresAt)
         }
         if let requested = requestedRole?.trimmingCharacters(in: .whitespaces), !requested.isEmpty {
             guard requested == "anonymous" || roles.contains(requested) else {
                 throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user does not hold the role '\(requested)'")
             }
-            return Actor(userID: userID, roleName: requested, tokenID: tokenID)
+            return Actor(userID: userID, roleName: requested, tokenID: tokenID, expiresAt: expiresAt)
         }
-        return Actor(userID: userID, roleName: roles[0], tokenID: tokenID)
+        return Actor(userID: userID, roleName: roles[0], tokenID: tokenID, expiresAt: expiresAt)
     }
 
     /// Stores a new token for `userID` and returns it (the only time it exists in clear).

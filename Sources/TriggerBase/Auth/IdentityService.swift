@@ -8,10 +8,13 @@ import Synchronization
 struct IdentityService: Sendable {
     let database: Database
     let failures: SignInFailures
+    let authCache: AuthCache
 
     func handle(resource: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
                 access: AccessCheck) async throws -> HTTPResponse {
         let method = request.method
+        // Any identity change may change who a cached token is or what its role may do.
+        defer { if !(resource == "auth" && action == "signIn") && action != "list" && action != "get" { authCache.invalidate() } }
         switch (resource, action) {
         case ("auth", "signIn"): try post(method); return try await signIn(request)
         case ("auth", "signOut"): try post(method); return try await signOut(access)
