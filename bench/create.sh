@@ -17,7 +17,7 @@ for c in $BENCH_CONNECTIONS; do
     data="$WORK/data-$c"
     port=$(free_port)
     : > "$WORK/server.log"
-    BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info} start_triggerbase "$BIN" "$port" "$data" --seed "$ROOT/bench/bench.seed.json" --synchronous full
+    BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info} start_triggerbase "$BIN" "$port" "$data" --seed "$ROOT/bench/bench.seed.json" --synchronous ${BENCH_SYNCHRONOUS:-full}
     before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$data/triggerbase.db")
     if [ "$BENCH_AUTH" = member ]; then token=$MEMBER_TOKEN; role=member; else token=""; role=""; fi
     read -r rps p50 p99 ok bad < <(WRK_TOKEN="$token" WRK_ROLE="$role" WRK_BODY="$BODY" run_wrk "$c" "http://127.0.0.1:$port/api/posts:create")

@@ -11,13 +11,13 @@ extension JSON {
 
     func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += Array("null".utf8)
-        case .bool(let b): out += b ? Array("true".utf8) : Array("false".utf8)
-        case .int(let i): out += Array(String(i).utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
-            if !d.isFinite { out += Array("null".utf8) }
-            else if d.rounded() == d && abs(d) < 1e15 { out += Array(String(Int64(d)).utf8); out += Array(".0".utf8) }
-            else { out += Array("\(d)".utf8) }
+            if !d.isFinite { out.append(contentsOf: "null".utf8) }
+            else if d.rounded() == d && abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8); out.append(contentsOf: ".0".utf8) }
+            else { out.append(contentsOf: "\(d)".utf8) }
         case .string(let s): Self.writeString(s, to: &out)
         case .array(let items):
             out.append(91)
@@ -42,6 +42,12 @@ extension JSON {
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(34)
+        // Fast path: nothing to escape.
+        if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
+            out.append(contentsOf: s.utf8)
+            out.append(34)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 34: out += [92, 34]

@@ -85,7 +85,14 @@ enum Timestamp {
         var seconds = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+        var bytes = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int32, _ at: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) { bytes[i] = UInt8(48 + v % 10); v /= 10 }
+        }
+        put(parts.tm_year + 1900, 0, 4); bytes[4] = 45; put(parts.tm_mon + 1, 5, 2); bytes[7] = 45; put(parts.tm_mday, 8, 2)
+        bytes[10] = 84; put(parts.tm_hour, 11, 2); bytes[13] = 58; put(parts.tm_min, 14, 2); bytes[16] = 58; put(parts.tm_sec, 17, 2)
+        bytes[19] = 46; put(Int32(millis % 1000), 20, 3); bytes[23] = 90
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
