@@ -84,6 +84,7 @@ public final class Application: Sendable {
                                                body: Array(self.metricsText().utf8)))
                 return
             }
+            if self.createImmediately(request, responder) { return }
             Task(executorPreference: executor) { responder.respond(await self.handleAPI(request)) }
         }
     }
@@ -103,6 +104,36 @@ public final class Application: Sendable {
     }
 
     private static let healthBody: [UInt8] = Array(#"{"data":{"status":"ok"}}"#.utf8)
+
+    /// A small `POST /api/<collection>:create` by a caller in the authentication cache is checked
+    /// on the event loop (cheap: no I/O) and handed straight to the writer.
+    private func createImmediately(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
+        guard request.method == "POST", request.body.count <= 16_384 else { return false }
+        let path = request.path
+        guard path.hasPrefix("/api/"), path.hasSuffix(":create"), !path.dropFirst(5).contains("/") else { return false }
+        let collection = String(path.dropFirst(5).dropLast(7))
+        guard Name.isValid(collection), !["collections", "auth", "apiKeys", "users", "roles"].contains(collection) else { return false }
+        let query = QueryParameters(request.query)
+        let token = Authenticator.token(authorization: request.headers["authorization"], queryToken: query["token"])
+        let key = (token.map(Crypto.tokenDigest) ?? "-") + "|" + (request.headers["x-role"] ?? "")
+        guard let access = authCache.lookup(key) else { return false }
+        return resources.createImmediately(collection: collection, request: request, query: query, access: access,
+                                           respond: { responder.respond($0) }, onError: { [self] in errorResponse($0, request) })
+    }
+
+    /// The response for an error thrown while handling `request` (details of unexpected ones go to the log only).
+    func errorResponse(_ error: any Error, _ request: HTTPRequest) -> HTTPResponse {
+        switch error {
+        case let error as APIError:
+            return error.response
+        case let error as StorageError where error.isDiskFull || error.isReadOnly:
+            logger.error("storage unavailable", ["requestId": .string(request.requestID), "error": .string(error.description)])
+            return APIError(status: 503, code: "STORAGE_UNAVAILABLE", message: "the database cannot be written right now").response
+        default:
+            logger.error("request failed", ["requestId": .string(request.requestID), "error": .string("\(error)")])
+            return APIError.internalError(request.requestID).response
+        }
+    }
 
     func handleAPI(_ request: HTTPRequest) async -> HTTPResponse {
         do {
@@ -124,14 +155,8 @@ public final class Application: Sendable {
             case .association(let collection, let id, let relation, let action):
                 return try await association(collection, id: id, relation: relation, action: action, request: request, query: query, access: access)
             }
-        } catch let error as APIError {
-            return error.response
-        } catch let error as StorageError where error.isDiskFull || error.isReadOnly {
-            logger.error("storage unavailable", ["requestId": .string(request.requestID), "error": .string(error.description)])
-            return APIError(status: 503, code: "STORAGE_UNAVAILABLE", message: "the database cannot be written right now").response
         } catch {
-            logger.error("request failed", ["requestId": .string(request.requestID), "error": .string("\(error)")])
-            return APIError.internalError(request.requestID).response
+            return errorResponse(error, request)
         }
     }
 
