@@ -4,8 +4,8 @@ import Storage
 
 /// Seed files (spec 07): one JSON document applied in one transaction, idempotent by name —
 /// collections are created or gain missing fields, records with an `id` are upserted, records
-/// without one are inserted unless an identical record exists. `roles`, `users`, `workflows` and
-/// `recordWorkflows` are accepted and applied by the issues that add those features.
+/// without one are inserted unless an identical record exists; `roles` and `users` are upserted by
+/// name. `workflows` and `recordWorkflows` are accepted and applied by the issues that add them.
 enum Seed {
     struct Summary: Sendable { var collections = 0; var created = 0; var updated = 0 }
 

@@ -44,10 +44,8 @@ enum SchemaBuilder {
         // Foreign keys that hasOne / hasMany put on their targets.
         for name in new.order {
             let before = Set(old.collection(name) == nil ? [] : old.allColumns(name))
-            let created = old.collection(name) == nil
             for (column, source) in new.foreignColumns(name) where !before.contains(column) {
                 let onDelete = new.collection(source)?.fields.first { $0.foreignKey == column && $0.target == name }?.onDelete ?? .setNull
-                _ = created
                 sql.append("ALTER TABLE \(Name.quoted(name)) ADD COLUMN \(Name.quoted(column)) INTEGER REFERENCES \(Name.quoted(source))(\"id\") ON DELETE \(onDelete.rawValue)")
                 sql.append("CREATE INDEX IF NOT EXISTS \(Name.quoted("ix_\(name)_\(column)")) ON \(Name.quoted(name))(\(Name.quoted(column)))")
             }
