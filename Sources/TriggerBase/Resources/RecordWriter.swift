@@ -35,37 +35,13 @@ struct RecordWriter {
         var columns: [String] = ["createdAt", "updatedAt", "createdById", "updatedById"]
         var parameters: [SQLiteValue] = [.text(now), .text(now), actorID.map { .integer($0) } ?? .null, actorID.map { .integer($0) } ?? .null]
         var problems: [APIError.Item] = []
-        var later: [(FieldDefinition, JSON)] = []
-        var relations: [String] = []
         try checkKeys(object, definition: definition, path: path, problems: &problems)
         for (column, value) in fixed { columns.append(column); parameters.append(value) }
-        for field in definition.fields where !fixed.keys.contains(field.column ?? "") {
-            let fieldPath = path.isEmpty ? field.name : "\(path).\(field.name)"
-            var value = object[field.name]
-            if field.type == .belongsTo, value == nil, let fk = field.foreignKey, let raw = object[fk] { value = raw }
-            if value == nil || value == .null, let fallback = field.defaultValue, !field.type.isRelation { value = fallback }
-            if field.required && (value == nil || value == .null || value == .string("")) {
-                problems.append(.init(message: "'\(field.name)' is required", code: "VALIDATION_ERROR", field: fieldPath))
-                continue
-            }
-            guard let value else { continue }
-            switch field.type {
-            case .belongsTo:
-                do {
-                    let id = try linkTarget(value, field: field, path: fieldPath)
-                    columns.append(field.foreignKey!)
-                    parameters.append(id.map { .integer($0) } ?? .null)
-                    if case .object = value { relations.append(field.name) }
-                } catch let error as APIError { problems += error.items }
-            case .hasOne, .hasMany, .belongsToMany:
-                later.append((field, value))
-            default:
-                do {
-                    columns.append(field.name)
-                    parameters.append(try RecordCodec.encode(value, for: field, path: fieldPath))
-                } catch { problems += error.items }
-            }
-        }
+        let assigned = try assignments(object, definition: definition, path: path, creating: true, skipping: Set(fixed.keys))
+        columns += assigned.columns
+        parameters += assigned.values
+        problems += assigned.problems
+        var relations = assigned.relations
         if !problems.isEmpty { throw APIError(status: 400, items: problems) }
         let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try mapConstraint(collection) {
@@ -73,11 +49,60 @@ struct RecordWriter {
         }
         let id = connection.lastInsertRowID
         effects.created.append((collection, id))
-        for (field, value) in later {
+        for (field, value) in assigned.later {
             try setToMany(field, of: collection, id: id, value: value, path: path.isEmpty ? field.name : "\(path).\(field.name)", replace: false)
             relations.append(field.name)
         }
         return (id, relations)
+    }
+
+    /// What a values object sets: columns of scalars and belongsTo keys (nested to-one records
+    /// created on the way), to-many values to apply once the row exists, and every problem found.
+    /// Creating applies defaults and requires required fields; updating checks only what is given.
+    private struct Assignments {
+        var columns: [String] = []
+        var values: [SQLiteValue] = []
+        var later: [(FieldDefinition, JSON)] = []
+        var relations: [String] = []
+        var problems: [APIError.Item] = []
+    }
+
+    private mutating func assignments(_ object: JSONObject, definition: CollectionDefinition, path: String,
+                                      creating: Bool, skipping: Set<String>) throws -> Assignments {
+        var result = Assignments()
+        for field in definition.fields where !skipping.contains(field.column ?? "") {
+            let fieldPath = path.isEmpty ? field.name : "\(path).\(field.name)"
+            var value = object[field.name]
+            if field.type == .belongsTo, value == nil, let fk = field.foreignKey, let raw = object[fk] { value = raw }
+            if creating, value == nil || value == .null, let fallback = field.defaultValue, !field.type.isRelation { value = fallback }
+            let missing = value == nil || value == .null || value == .string("")
+            if field.required && missing && (creating || value != nil) {
+                result.problems.append(.init(message: "'\(field.name)' is required", code: "VALIDATION_ERROR", field: fieldPath))
+                continue
+            }
+            guard let value else { continue }
+            switch field.type {
+            case .belongsTo:
+                do {
+                    let id = try linkTarget(value, field: field, path: fieldPath)
+                    result.columns.append(field.foreignKey!)
+                    result.values.append(id.map { .integer($0) } ?? .null)
+                    if case .object = value { result.relations.append(field.name) }
+                } catch let error as APIError {
+                    result.problems += error.items
+                }
+            case .hasOne, .hasMany, .belongsToMany:
+                result.later.append((field, value))
+            default:
+                do {
+                    result.values.append(try RecordCodec.encode(value, for: field, path: fieldPath))
+                    result.columns.append(field.name)
+                } catch {
+                    result.problems += error.items
+                }
+            }
+        }
+        return result
     }
 
     private func checkKeys(_ object: JSONObject, definition: CollectionDefinition, path: String, problems: inout [APIError.Item]) throws {
@@ -154,33 +179,12 @@ struct RecordWriter {
         try checkKeys(object, definition: definition, path: "", problems: &problems)
         var sets: [String] = ["\"updatedAt\" = ?", "\"updatedById\" = ?"]
         var parameters: [SQLiteValue] = [.text(now), actorID.map { .integer($0) } ?? .null]
-        var later: [(FieldDefinition, JSON)] = []
-        var relations: [String] = []
-        for field in definition.fields {
-            var value = object[field.name]
-            if field.type == .belongsTo, value == nil, let fk = field.foreignKey, let raw = object[fk] { value = raw }
-            guard let value else { continue }
-            if field.required && (value == .null || value == .string("")) {
-                problems.append(.init(message: "'\(field.name)' is required", code: "VALIDATION_ERROR", field: field.name))
-                continue
-            }
-            switch field.type {
-            case .belongsTo:
-                do {
-                    let id = try linkTarget(value, field: field, path: field.name)
-                    sets.append("\(Name.quoted(field.foreignKey!)) = ?")
-                    parameters.append(id.map { .integer($0) } ?? .null)
-                    if case .object = value { relations.append(field.name) }
-                } catch let error as APIError { problems += error.items }
-            case .hasOne, .hasMany, .belongsToMany:
-                later.append((field, value))
-            default:
-                do {
-                    parameters.append(try RecordCodec.encode(value, for: field, path: field.name))
-                    sets.append("\(Name.quoted(field.name)) = ?")
-                } catch { problems += error.items }
-            }
-        }
+        let assigned = try assignments(object, definition: definition, path: "", creating: false, skipping: [])
+        sets += assigned.columns.map { "\(Name.quoted($0)) = ?" }
+        parameters += assigned.values
+        problems += assigned.problems
+        let later = assigned.later
+        let relations = assigned.relations
         if !problems.isEmpty { throw APIError(status: 400, items: problems) }
         for id in ids {
             try mapConstraint(collection) {
