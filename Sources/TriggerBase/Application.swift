@@ -25,6 +25,7 @@ public final class Application: Sendable {
     private let collections: CollectionService
     private let identities: IdentityService
     let authCache = AuthCache()
+    private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
@@ -49,6 +50,8 @@ public final class Application: Sendable {
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
         identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
+        health = HealthProbe(database: database)
+        health.start()
         try runBlocking { [database, logger] in
             try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
         }
@@ -76,7 +79,8 @@ public final class Application: Sendable {
                     responder.respond(Route.methodNotAllowed("GET, HEAD").response)
                     return
                 }
-                responder.respond(.json(Self.healthBody))
+                responder.respond(self.health.isHealthy ? .json(Self.healthBody)
+                    : APIError(status: 503, code: "DATABASE_UNAVAILABLE", message: "the database does not answer").response)
                 return
             }
             if path == "/metrics" {
@@ -215,6 +219,7 @@ public final class Application: Sendable {
 
     /// Finishes background work (write batches) before exit.
     public func shutdown() {
+        health.stop()
         executor.stop()
         let statistics = database.writeStatistics
         logger.info("write statistics", ["batches": .int(statistics.batches), "jobs": .int(statistics.jobs),
