@@ -24,6 +24,7 @@ public final class Application: Sendable {
     private let resources: ResourceService
     private let collections: CollectionService
     private let identities: IdentityService
+    private let workflows: WorkflowService
     let authCache = AuthCache()
     private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
@@ -50,6 +51,7 @@ public final class Application: Sendable {
         resources = ResourceService(database: database, schema: schema)
         collections = CollectionService(database: database, schema: schema)
         identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
+        workflows = WorkflowService(database: database, schema: schema, resources: resources)
         health = HealthProbe(database: database)
         health.start()
         try runBlocking { [database, logger] in
@@ -116,7 +118,7 @@ public final class Application: Sendable {
         let path = request.path
         guard path.hasPrefix("/api/"), path.hasSuffix(":create"), !path.dropFirst(5).contains("/") else { return false }
         let collection = String(path.dropFirst(5).dropLast(7))
-        guard Name.isValid(collection), !["collections", "auth", "apiKeys", "users", "roles"].contains(collection) else { return false }
+        guard Name.isValid(collection), !CollectionDefinition.reservedNames.contains(collection) else { return false }
         let query = QueryParameters(request.query)
         let token = Authenticator.token(authorization: request.headers["authorization"], queryToken: query["token"])
         let key = (token.map(Crypto.tokenDigest) ?? "-") + "|" + (request.headers["x-role"] ?? "")
@@ -150,6 +152,9 @@ public final class Application: Sendable {
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
                 if collection == "collections" { return try await collections.handle(action: action, request: request, query: query, access: access) }
+                if collection == "workflows" {
+                    return try await workflows.handle(action: action, id: id, request: request, query: query, access: access)
+                }
                 if ["auth", "apiKeys", "users", "roles"].contains(collection) {
                     return try await identities.handle(resource: collection, action: action, id: id, request: request, query: query, access: access)
                 }

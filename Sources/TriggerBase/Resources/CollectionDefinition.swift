@@ -64,6 +64,18 @@ struct CollectionDefinition: Sendable, Equatable {
             FieldDefinition(name: "nickname", type: .string, maxLength: 255),
             FieldDefinition(name: "password", type: .string, hidden: true),
         ]),
+        CollectionDefinition(name: "workflows", fields: [
+            FieldDefinition(name: "key", type: .string, required: true, maxLength: 64),
+            FieldDefinition(name: "versionNumber", type: .integer),
+            FieldDefinition(name: "title", type: .string, maxLength: 255),
+            FieldDefinition(name: "type", type: .string, maxLength: 64),
+            FieldDefinition(name: "enabled", type: .boolean),
+            FieldDefinition(name: "current", type: .boolean),
+            FieldDefinition(name: "sync", type: .boolean),
+            FieldDefinition(name: "config", type: .json),
+            FieldDefinition(name: "options", type: .json),
+            FieldDefinition(name: "nodes", type: .json),
+        ]),
     ]
 
     var isBuiltIn: Bool { Self.builtIn.contains { $0.name == name } }

@@ -1,0 +1,200 @@
+import JSON
+
+/// One workflow version as saved (spec 04: Definitions and versions).
+struct WorkflowDefinition: Sendable, Equatable {
+    var key: String
+    var title: String?
+    var type: String = "action"
+    var enabled = false
+    var sync = false
+    var config: JSONObject = [:]
+    var options: JSONObject = [:]
+    var nodes: [JSON] = []
+
+    static let nodeTypes: Set<String> = ["condition", "create", "update", "query", "destroy", "request", "response-message", "delay", "end"]
+    static let triggerActions: Set<String> = ["create", "update", "destroy", "workflowEvent"]
+
+    /// `^[A-Za-z0-9_-]{1,64}$` (spec 04).
+    static func isValidKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 95 || $0 == 45
+        }
+    }
+
+    /// Applies the fields present in `body` (a create or update) over `self`.
+    mutating func merge(_ body: JSONObject) throws(APIError) {
+        let known: Set<String> = ["key", "title", "type", "enabled", "sync", "config", "options", "nodes", "description"]
+        for name in body.keys where !known.contains(name) { throw Self.invalid(name, "unknown property '\(name)'") }
+        if let value = body["title"] { title = value.stringValue }
+        if let value = body["type"] {
+            guard let text = value.stringValue else { throw Self.invalid("type", "type must be a string") }
+            type = text
+        }
+        for (name, target) in [("enabled", \WorkflowDefinition.enabled), ("sync", \WorkflowDefinition.sync)] {
+            guard let value = body[name] else { continue }
+            guard let flag = value.boolValue else { throw Self.invalid(name, "\(name) must be true or false") }
+            self[keyPath: target] = flag
+        }
+        for (name, target) in [("config", \WorkflowDefinition.config), ("options", \WorkflowDefinition.options)] {
+            guard let value = body[name] else { continue }
+            guard let object = value.objectValue else { throw Self.invalid(name, "\(name) must be an object") }
+            self[keyPath: target] = object
+        }
+        if let value = body["nodes"] {
+            guard let list = value.arrayValue else { throw Self.invalid("nodes", "nodes must be an array") }
+            nodes = list
+        }
+    }
+
+    static func invalid(_ place: String, _ message: String) -> APIError {
+        APIError(status: 400, code: "INVALID_WORKFLOW", message: "\(place): \(message)", field: place)
+    }
+
+    /// Checks the definition against the catalogue; each problem is a 400 `INVALID_WORKFLOW`
+    /// naming its place (spec 04).
+    func validate(catalogue: Catalogue) throws(APIError) {
+        guard type == "action" else { throw Self.invalid("type", "unknown trigger type '\(type)'") }
+        let collection = config["collection"]?.stringValue
+        if let value = config["collection"], !value.isNull {
+            guard let name = collection, catalogue.collection(name)?.isBuiltIn == false else {
+                throw Self.invalid("config.collection", "unknown collection '\(value.stringValue ?? value.serialized())'")
+            }
+        }
+        if enabled && collection == nil { throw Self.invalid("config.collection", "an enabled action workflow needs a collection") }
+        if let value = config["global"], value.boolValue == nil { throw Self.invalid("config.global", "global must be true or false") }
+        if let value = config["actions"] {
+            guard let list = value.arrayValue else { throw Self.invalid("config.actions", "actions must be an array") }
+            for (i, item) in list.enumerated() {
+                guard let action = item.stringValue, Self.triggerActions.contains(action) else {
+                    throw Self.invalid("config.actions[\(i)]", "actions are create, update, destroy or workflowEvent")
+                }
+                if action == "workflowEvent" {
+                    throw Self.invalid("config.actions[\(i)]", "workflowEvent needs a collection bound to a record workflow")
+                }
+            }
+        }
+        if let value = config["appends"] {
+            guard let list = value.arrayValue?.compactMap(\.stringValue), list.count == value.arrayValue?.count else {
+                throw Self.invalid("config.appends", "appends must be an array of relation paths")
+            }
+            guard let collection else { throw Self.invalid("config.appends", "appends need a collection") }
+            do {
+                try RecordStore.validateAppends(list.map { $0.split(separator: ".").map(String.init) }, collection: collection,
+                                                catalogue: catalogue, parameter: "config.appends")
+            } catch { throw Self.invalid("config.appends", error.items.first?.message ?? "not a relation") }
+        }
+        try validateOptions()
+        var seen: Set<String> = []
+        var keys: Set<String> = []
+        try validateNodes(nodes, place: "nodes", upstream: [], seen: &seen, keys: &keys, catalogue: catalogue)
+    }
+
+    private func validateOptions() throws(APIError) {
+        for name in ["concurrency", "timeoutMs"] {
+            if let value = options[name], (value.intValue ?? 0) < 1 { throw Self.invalid("options.\(name)", "\(name) must be a positive integer") }
+        }
+        if let value = options["startRoles"], value.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
+            throw Self.invalid("options.startRoles", "startRoles must be an array of role names")
+        }
+        if let value = options["deleteExecutionOnStatus"], value.arrayValue == nil {
+            throw Self.invalid("options.deleteExecutionOnStatus", "deleteExecutionOnStatus must be an array")
+        }
+    }
+
+    /// Node ids and keys unique in the version; templates may only name upstream nodes' keys.
+    private func validateNodes(_ list: [JSON], place: String, upstream: Set<String>, seen: inout Set<String>,
+                               keys: inout Set<String>, catalogue: Catalogue) throws(APIError) {
+        var upstream = upstream
+        for (i, node) in list.enumerated() {
+            let here = "\(place)[\(i)]"
+            guard case .object(let object) = node else { throw Self.invalid(here, "a node must be an object") }
+            guard let id = object["id"].flatMap({ $0.stringValue ?? $0.intValue.map(String.init) }), !id.isEmpty else {
+                throw Self.invalid("\(here).id", "a node needs an id")
+            }
+            guard seen.insert(id).inserted else { throw Self.invalid("\(here).id", "node id '\(id)' is used twice") }
+            let key = object["key"]?.stringValue ?? id
+            guard keys.insert(key).inserted else { throw Self.invalid("\(here).key", "node key '\(key)' is used twice") }
+            guard let type = object["type"]?.stringValue, Self.nodeTypes.contains(type) else {
+                throw Self.invalid("\(here).type", "unknown node type '\(object["type"]?.stringValue ?? "")'")
+            }
+            let config = object["config"]?.objectValue ?? [:]
+            if type == "delay" && sync { throw Self.invalid("\(here).type", "a delay node cannot run in a sync workflow") }
+            for path in Template.references(in: .object(config)) {
+                try checkReference(path, upstream: upstream, place: "\(here).config")
+            }
+            try validateNodeConfig(type, config, place: "\(here).config", catalogue: catalogue)
+            if type == "condition" {
+                let inner = upstream.union([key])
+                for branch in ["then", "else"] {
+                    guard let value = config[branch] else { continue }
+                    guard let nodes = value.arrayValue else { throw Self.invalid("\(here).config.\(branch)", "a branch is an array of nodes") }
+                    try validateNodes(nodes, place: "\(here).config.\(branch)", upstream: inner, seen: &seen, keys: &keys, catalogue: catalogue)
+                }
+            }
+            upstream.insert(key)
+        }
+    }
+
+    private func checkReference(_ path: [String], upstream: Set<String>, place: String) throws(APIError) {
+        switch path.first {
+        case "$context", "$system": return
+        case "$jobsMapByNodeKey":
+            guard path.count >= 2, upstream.contains(path[1]) else {
+                throw Self.invalid(place, "template refers to node '\(path.count >= 2 ? path[1] : "")', which is not upstream")
+            }
+        default:
+            throw Self.invalid(place, "unknown template variable '\(path.joined(separator: "."))'")
+        }
+    }
+
+    private func validateNodeConfig(_ type: String, _ config: JSONObject, place: String, catalogue: Catalogue) throws(APIError) {
+        switch type {
+        case "create", "update", "query", "destroy":
+            guard let name = config["collection"]?.stringValue, catalogue.collection(name)?.isBuiltIn == false else {
+                throw Self.invalid("\(place).collection", "unknown collection '\(config["collection"]?.stringValue ?? "")'")
+            }
+        case "request":
+            guard let url = config["url"]?.stringValue, !url.isEmpty else { throw Self.invalid("\(place).url", "a request node needs a url") }
+            if let method = config["method"], !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method.stringValue?.uppercased() ?? "") {
+                throw Self.invalid("\(place).method", "method is GET, POST, PUT, PATCH or DELETE")
+            }
+        case "condition":
+            guard let filter = config["filter"] else { throw Self.invalid("\(place).filter", "a condition needs a filter") }
+            do { _ = try Filter.parse(filter) } catch { throw Self.invalid("\(place).filter", error.message) }
+        case "end":
+            if let status = config["endStatus"], !["resolved", "failed"].contains(status.stringValue ?? "") {
+                throw Self.invalid("\(place).endStatus", "endStatus is resolved or failed")
+            }
+        case "delay":
+            guard (config["durationMs"]?.intValue ?? -1) >= 0 else { throw Self.invalid("\(place).durationMs", "durationMs must be a non-negative integer") }
+        default:
+            break
+        }
+    }
+}
+
+/// `{{ path }}` references in node configs (spec 04: Templates). Rendering comes with the nodes.
+enum Template {
+    /// Every template path found in the strings of `value` (object values and array items).
+    static func references(in value: JSON) -> [[String]] {
+        switch value {
+        case .string(let text): return paths(in: text)
+        case .array(let items): return items.flatMap(references)
+        case .object(let object): return object.flatMap { references(in: $0.value) }
+        default: return []
+        }
+    }
+
+    static func paths(in text: String) -> [[String]] {
+        var result: [[String]] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if !inner.isEmpty { result.append(inner.split(separator: ".").map(String.init)) }
+            rest = rest[close.upperBound...]
+        }
+        return result
+    }
+}
+
+import Foundation

@@ -1,0 +1,147 @@
+import HTTPServer
+import JSON
+import Storage
+
+/// `/api/workflows:list|get|create|update|destroy|revision` (spec 04), root and admin only.
+/// Reads go through the resource service (filters, sort, paging over the built-in `workflows`
+/// collection); writes keep the version rules: one current version per key, enabling makes a
+/// version current and disables the previous one, and a version with executions keeps its
+/// `config` and `nodes` (409 `VERSION_HAS_EXECUTIONS`).
+struct WorkflowService: Sendable {
+    let database: Database
+    let schema: SchemaState
+    let resources: ResourceService
+
+    func handle(action: String, id: Int64?, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try access.requireManager()
+        switch action {
+        case "list", "get":
+            return try await resources.handle(collection: "workflows", action: action, id: id, request: request, query: query, access: access)
+        case "create":
+            try Route.checkMethod(request.method, action: action)
+            return try await create(try ResourceService.parseBody(request.body), actorID: access.actor.userID)
+        case "update", "destroy", "revision":
+            guard request.method == "POST" || (action == "update" && ["PUT", "PATCH"].contains(request.method))
+                || (action == "destroy" && request.method == "DELETE") else { throw Route.methodNotAllowed("POST") }
+            guard let versionID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the version id is required") }
+            switch action {
+            case "update": return try await update(versionID, body: try ResourceService.parseBody(request.body), actorID: access.actor.userID)
+            case "destroy": return try await destroy(versionID)
+            default: return try await revision(versionID, actorID: access.actor.userID)
+            }
+        default:
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action 'workflows:\(action)'")
+        }
+    }
+
+    // MARK: Writes (each a job of the single writer)
+
+    func create(_ body: JSON, actorID: Int64?) async throws -> HTTPResponse {
+        guard case .object(let object) = body else { throw APIError.badRequest("a workflow is a JSON object") }
+        let key = object["key"]?.stringValue ?? "wf_" + Crypto.hex(Crypto.randomBytes(6))
+        guard WorkflowDefinition.isValidKey(key) else { throw APIError.invalidName(key) }
+        var definition = WorkflowDefinition(key: key)
+        try definition.merge(object)
+        try definition.validate(catalogue: schema.current)
+        let saved = try await database.write { [definition] connection -> JSON in
+            guard try connection.query("SELECT 1 FROM \"workflows\" WHERE \"key\" = ?", [.text(key)]).isEmpty else {
+                throw APIError(status: 409, code: "WORKFLOW_EXISTS", message: "workflow '\(key)' exists; use workflows:revision for a new version")
+            }
+            let id = try Self.insert(definition, versionNumber: 1, actorID: actorID, connection)
+            return try Self.read(id, connection)
+        }
+        return ResourceService.ok(saved)
+    }
+
+    func update(_ id: Int64, body: JSON, actorID: Int64?) async throws -> HTTPResponse {
+        guard case .object(let object) = body else { throw APIError.badRequest("a workflow is a JSON object") }
+        if let key = object["key"]?.stringValue, !WorkflowDefinition.isValidKey(key) { throw APIError.invalidName(key) }
+        let catalogue = schema.current
+        let saved = try await database.write { connection -> JSON in
+            guard var definition = try Self.load(id, connection) else { throw APIError.notFound }
+            if let key = object["key"]?.stringValue, key != definition.key {
+                throw WorkflowDefinition.invalid("key", "the key of a version cannot change")
+            }
+            let before = definition
+            try definition.merge(object)
+            if definition.config != before.config || definition.nodes != before.nodes || definition.type != before.type
+                || definition.sync != before.sync,
+               try !connection.query("SELECT 1 FROM \"executions\" WHERE \"workflowId\" = ? LIMIT 1", [.integer(id)]).isEmpty {
+                throw APIError(status: 409, code: "VERSION_HAS_EXECUTIONS",
+                               message: "version \(id) has executions; its config and nodes are fixed (use workflows:revision)")
+            }
+            try definition.validate(catalogue: catalogue)
+            if definition.enabled && !before.enabled { try Self.makeCurrent(id, key: definition.key, connection) }
+            try connection.run("""
+                UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
+                    "updatedAt" = ?, "updatedById" = ? WHERE "id" = ?
+                """, Self.columns(definition) + [.text(Timestamp.now()), actorID.map { .integer($0) } ?? .null, .integer(id)])
+            return try Self.read(id, connection)
+        }
+        return ResourceService.ok(saved)
+    }
+
+    func destroy(_ id: Int64) async throws -> HTTPResponse {
+        let count = try await database.write { connection in
+            try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
+        }
+        guard count > 0 else { throw APIError.notFound }
+        return ResourceService.ok(.int(Int64(count)))
+    }
+
+    /// A disabled copy of a version under the same key (NocoBase's `filter={"key": …}` changes nothing).
+    func revision(_ id: Int64, actorID: Int64?) async throws -> HTTPResponse {
+        let saved = try await database.write { connection -> JSON in
+            guard var definition = try Self.load(id, connection) else { throw APIError.notFound }
+            definition.enabled = false
+            let next = (try connection.query("SELECT max(\"versionNumber\") FROM \"workflows\" WHERE \"key\" = ?",
+                                             [.text(definition.key)]).first?[0].int64 ?? 0) + 1
+            let newID = try Self.insert(definition, versionNumber: next, actorID: actorID, connection, current: false)
+            return try Self.read(newID, connection)
+        }
+        return ResourceService.ok(saved)
+    }
+
+    // MARK: Rows
+
+    static func columns(_ d: WorkflowDefinition) -> [SQLiteValue] {
+        [d.title.map { .text($0) } ?? .null, .text(d.type), .integer(d.enabled ? 1 : 0), .integer(d.sync ? 1 : 0),
+         .text(JSON.object(d.config).serialized()), .text(JSON.object(d.options).serialized()), .text(JSON.array(d.nodes).serialized())]
+    }
+
+    /// Inserts a version; an enabled one becomes current (and disables the key's previous current version).
+    static func insert(_ d: WorkflowDefinition, versionNumber: Int64, actorID: Int64?, _ connection: SQLiteConnection,
+                       current: Bool? = nil) throws -> Int64 {
+        let now = Timestamp.now()
+        let actor: SQLiteValue = actorID.map { .integer($0) } ?? .null
+        try connection.run("""
+            INSERT INTO "workflows" ("createdAt", "updatedAt", "createdById", "updatedById", "key", "versionNumber",
+                "title", "type", "enabled", "sync", "config", "options", "nodes") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(now), .text(now), actor, actor, .text(d.key), .integer(versionNumber)] + columns(d))
+        let id = connection.lastInsertRowID
+        let hasCurrent = try !connection.query("SELECT 1 FROM \"workflows\" WHERE \"key\" = ? AND \"current\" = 1", [.text(d.key)]).isEmpty
+        if d.enabled || (current != false && !hasCurrent) { try makeCurrent(id, key: d.key, connection) }
+        return id
+    }
+
+    /// Makes `id` the key's current version; the previous current one is disabled (spec 04).
+    static func makeCurrent(_ id: Int64, key: String, _ connection: SQLiteConnection) throws {
+        try connection.run("UPDATE \"workflows\" SET \"current\" = NULL, \"enabled\" = 0 WHERE \"key\" = ? AND \"id\" <> ?", [.text(key), .integer(id)])
+        try connection.run("UPDATE \"workflows\" SET \"current\" = 1 WHERE \"id\" = ?", [.integer(id)])
+    }
+
+    static func load(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowDefinition? {
+        guard let row = try connection.query("SELECT * FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)]).first else { return nil }
+        func json(_ column: String) -> JSON { (row[column]?.string).flatMap { try? JSON.parse($0) } ?? .null }
+        return WorkflowDefinition(key: row["key"]?.string ?? "", title: row["title"]?.string, type: row["type"]?.string ?? "action",
+                                  enabled: row["enabled"]?.int64 == 1, sync: row["sync"]?.int64 == 1,
+                                  config: json("config").objectValue ?? [:], options: json("options").objectValue ?? [:],
+                                  nodes: json("nodes").arrayValue ?? [])
+    }
+
+    static func read(_ id: Int64, _ connection: SQLiteConnection) throws -> JSON {
+        let catalogue = Catalogue.base
+        guard let record = try RecordStore(connection: connection, catalogue: catalogue).record("workflows", id: id) else { throw APIError.notFound }
+        return .object(record)
+    }
+}
