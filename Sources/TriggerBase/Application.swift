@@ -25,6 +25,8 @@ public final class Application: Sendable {
     private let collections: CollectionService
     private let identities: IdentityService
     private let workflows: WorkflowService
+    private let executions: ExecutionService
+    let workflowRuntime: WorkflowRuntime
     let authCache = AuthCache()
     private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
@@ -42,16 +44,19 @@ public final class Application: Sendable {
             // Start-up is synchronous: read the catalogue over a short-lived read-only connection.
             let connection = try SQLiteConnection(path: configuration.databasePath, mode: .readOnly)
             let catalogue = try Catalogue.load(connection)
-            connection.close()
             schema = SchemaState(catalogue)
+            workflowRuntime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor)
+            defer { connection.close() }
+            try workflowRuntime.registry.reload(connection)
         } catch {
             database.close()
             throw error
         }
-        resources = ResourceService(database: database, schema: schema)
+        resources = ResourceService(database: database, schema: schema, workflows: workflowRuntime)
         collections = CollectionService(database: database, schema: schema)
         identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
-        workflows = WorkflowService(database: database, schema: schema, resources: resources)
+        workflows = WorkflowService(database: database, schema: schema, resources: resources, registry: workflowRuntime.registry)
+        executions = ExecutionService(database: database, resources: resources, workflows: workflowRuntime)
         health = HealthProbe(database: database)
         health.start()
         try runBlocking { [database, logger] in
@@ -155,6 +160,9 @@ public final class Application: Sendable {
                 if collection == "workflows" {
                     return try await workflows.handle(action: action, id: id, request: request, query: query, access: access)
                 }
+                if collection == "executions" {
+                    return try await executions.handle(action: action, id: id, request: request, query: query, access: access)
+                }
                 if ["auth", "apiKeys", "users", "roles"].contains(collection) {
                     return try await identities.handle(resource: collection, action: action, id: id, request: request, query: query, access: access)
                 }
@@ -222,8 +230,17 @@ public final class Application: Sendable {
         return try await resources.handle(collection: target, action: action, id: nil, request: request, query: query, access: access, scope: scope)
     }
 
-    /// Finishes background work (write batches) before exit.
+    /// Starts running queued executions, first those a previous run left unfinished (`serve` only;
+    /// CLI commands that only write never run workflows).
+    public func startWorkflows() {
+        let dispatcher = workflowRuntime.dispatcher
+        Task(executorPreference: executor) { await dispatcher.start() }
+    }
+
+    /// Finishes background work (running executions for a few seconds, write batches) before exit.
     public func shutdown() {
+        let dispatcher = workflowRuntime.dispatcher
+        _ = try? runBlocking { await dispatcher.stop() }
         health.stop()
         executor.stop()
         let statistics = database.writeStatistics

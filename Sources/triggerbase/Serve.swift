@@ -18,6 +18,7 @@ enum Serve {
                                        "created": .int(summary.created), "updated": .int(summary.updated)])
             }
             server = try HTTPServer(configuration: options.server, logger: logger, handler: application.handler)
+            application.startWorkflows()
         } catch {
             logger.error("cannot start: \(error)")
             logger.flush()

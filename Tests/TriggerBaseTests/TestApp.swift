@@ -28,6 +28,7 @@ final class TestApp {
         serverConfiguration.eventLoopCount = 2
         configure(&serverConfiguration)
         server = try HTTPServer(configuration: serverConfiguration, handler: application.handler)
+        application.startWorkflows()
         server.start()
     }
 

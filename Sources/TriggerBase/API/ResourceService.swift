@@ -8,6 +8,7 @@ import Storage
 struct ResourceService: Sendable {
     let database: Database
     let schema: SchemaState
+    let workflows: WorkflowRuntime
 
     /// A condition restricting which records of a collection an action sees (association routes).
     struct Scope: Sendable {
@@ -35,19 +36,23 @@ struct ResourceService: Sendable {
             scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
             scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
         }
-        let actorID = access.actor.userID
+        let actor = access.actor
         switch action {
         case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
         case "get": return try await get(collection, id: id, query: query, scope: scope, catalogue: catalogue)
         case "create":
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
-            return try await create(collection, values: body, query: query, scope: scope, actorID: actorID)
+            let job = try createJob(collection, values: body, query: query, scope: scope, actor: actor)
+            return await workflows.response(try await database.write(job), requestID: request.requestID)
         case "update":
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
-            return try await update(collection, id: id, values: body, query: query, scope: scope, actorID: actorID)
-        default: return try await destroy(collection, id: id, query: query, scope: scope)
+            let outcome = try await update(collection, id: id, values: body, query: query, scope: scope, actor: actor)
+            return await workflows.response(outcome, requestID: request.requestID)
+        default:
+            let outcome = try await destroy(collection, id: id, query: query, scope: scope, actor: actor)
+            return await workflows.response(outcome, requestID: request.requestID)
         }
     }
 
@@ -107,15 +112,11 @@ struct ResourceService: Sendable {
 
     // MARK: Writing
 
-    private func create(_ collection: String, values: JSON, query: QueryParameters, scope: Scope, actorID: Int64?) async throws -> HTTPResponse {
-        let job = try createJob(collection, values: values, query: query, scope: scope, actorID: actorID)
-        return try await database.write(job)
-    }
-
-    /// Validates a create's shape and returns its write job, which inserts every item (nested values
-    /// included) and answers with the records as stored.
+    /// Validates a create's shape and `triggerWorkflows`, and returns its write job, which inserts
+    /// every item (nested values included) with the executions it fires, and answers with the
+    /// records as stored.
     func createJob(_ collection: String, values: JSON, query: QueryParameters, scope: Scope,
-                   actorID: Int64?) throws -> @Sendable (SQLiteConnection) throws -> HTTPResponse {
+                   actor: Actor) throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
         let bulk: Bool
         let items: [JSON]
         switch values {
@@ -125,10 +126,11 @@ struct ResourceService: Sendable {
         }
         let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
         try RecordStore.validateAppends(appends, collection: collection, catalogue: schema.current)
-        let schema = self.schema
+        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let schema = self.schema, workflows = self.workflows
         return { connection in
             let catalogue = schema.writerCatalogue
-            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actorID)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             var created: [(Int64, [String])] = []
             for (i, item) in items.enumerated() {
                 let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
@@ -142,7 +144,14 @@ struct ResourceService: Sendable {
                 try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] } + appends)
                 return .object(records[0])
             }
-            return Self.ok(bulk ? .array(records) : records[0])
+            var outcome = WorkflowRuntime.WriteOutcome(data: bulk ? .array(records) : records[0])
+            let own = created.map(\.0)
+            let ownSet = Set(own)
+            let nested = writer.effects.created.filter { !($0.collection == collection && ownSet.contains($0.id)) }
+            let runs = try workflows.plan(action: "create", collection: collection, affected: own, nested: Array(nested),
+                                          request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
+            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+            return outcome
         }
     }
 
@@ -156,10 +165,12 @@ struct ResourceService: Sendable {
             let grant = try access.require("create", on: collection)
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: schema.current)
-            let job = try createJob(collection, values: body, query: query, scope: Scope(), actorID: access.actor.userID)
-            database.write(job) { result in
+            let job = try createJob(collection, values: body, query: query, scope: Scope(), actor: access.actor)
+            database.write(job) { [workflows] result in
                 switch result {
-                case .success(let response): respond(response)
+                case .success(let outcome):
+                    if let response = workflows.immediateResponse(outcome, requestID: request.requestID) { respond(response); return }
+                    Task { respond(await workflows.response(outcome, requestID: request.requestID)) }
                 case .failure(let error): respond(onError(error))
                 }
             }
@@ -189,33 +200,46 @@ struct ResourceService: Sendable {
         return (ids, single)
     }
 
-    private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope, actorID: Int64?) async throws -> HTTPResponse {
+    private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
+                        actor: Actor) async throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw APIError.badRequest("the body must be a JSON object") }
-        let schema = self.schema
-        let (records, single) = try await database.write { connection -> ([JSON], Bool) in
+        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let schema = self.schema, workflows = self.workflows
+        return try await database.write { connection in
             let catalogue = schema.writerCatalogue
             let (ids, single) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
-            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actorID)
+            var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             let relations = try writer.update(collection, ids: ids, values: values)
             var records: [JSONObject] = []
             for chunk in ids.chunked(500) where !chunk.isEmpty {
                 records += try writer.store.select(collection, where: "t0.\"id\" IN (\(chunk.map(String.init).joined(separator: ",")))")
             }
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
-            return (records.map(JSON.object), single)
+            var outcome = WorkflowRuntime.WriteOutcome(data: single ? .object(records[0]) : .array(records.map(JSON.object)))
+            let runs = try workflows.plan(action: "update", collection: collection, affected: ids, nested: writer.effects.created,
+                                          request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
+            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+            return outcome
         }
-        return Self.ok(single ? records[0] : .array(records))
     }
 
-    private func destroy(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope) async throws -> HTTPResponse {
-        let schema = self.schema
-        let count = try await database.write { connection -> Int in
+    /// Deletes the records in scope; workflows see each record as it was before (spec 04).
+    private func destroy(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
+                         actor: Actor) async throws -> WorkflowRuntime.WriteOutcome {
+        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let schema = self.schema, workflows = self.workflows
+        return try await database.write { connection in
             let catalogue = schema.writerCatalogue
             let (ids, _) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
-            return try writer.destroy(collection, ids: ids)
+            var fired = FiredWorkflows()
+            let runs = try workflows.plan(action: "destroy", collection: collection, affected: ids, nested: [],
+                                          request: trigger, actor: actor, store: writer.store, fired: &fired)
+            let count = try writer.destroy(collection, ids: ids)
+            var outcome = WorkflowRuntime.WriteOutcome(data: .int(Int64(count)), fired: fired)
+            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+            return outcome
         }
-        return Self.ok(.int(Int64(count)))
     }
 
     // MARK: Helpers

@@ -76,6 +76,25 @@ struct CollectionDefinition: Sendable, Equatable {
             FieldDefinition(name: "options", type: .json),
             FieldDefinition(name: "nodes", type: .json),
         ]),
+        CollectionDefinition(name: "executions", fields: [
+            FieldDefinition(name: "workflow", type: .belongsTo, target: "workflows", foreignKey: "workflowId"),
+            FieldDefinition(name: "key", type: .string),
+            FieldDefinition(name: "status", type: .integer),
+            FieldDefinition(name: "statusName", type: .string),
+            FieldDefinition(name: "context", type: .json),
+            FieldDefinition(name: "businessKey", type: .string),
+            FieldDefinition(name: "reason", type: .string),
+            FieldDefinition(name: "startedAt", type: .datetime),
+            FieldDefinition(name: "finishedAt", type: .datetime),
+            FieldDefinition(name: "jobs", type: .hasMany, target: "jobs", foreignKey: "executionId"),
+        ]),
+        CollectionDefinition(name: "jobs", fields: [
+            FieldDefinition(name: "nodeId", type: .string),
+            FieldDefinition(name: "nodeKey", type: .string),
+            FieldDefinition(name: "status", type: .integer),
+            FieldDefinition(name: "statusName", type: .string),
+            FieldDefinition(name: "result", type: .json),
+        ]),
     ]
 
     var isBuiltIn: Bool { Self.builtIn.contains { $0.name == name } }

@@ -95,4 +95,23 @@ enum Timestamp {
         bytes[19] = 46; put(Int32(millis % 1000), 20, 3); bytes[23] = 90
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Milliseconds since 1970 of a timestamp written by `format` (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
+    static func milliseconds(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count == 24, b[10] == 84, b[23] == 90 else { return nil }
+        func number(_ at: Int, _ width: Int) -> Int32? {
+            var value: Int32 = 0
+            for i in at..<(at + width) { guard b[i] >= 48 && b[i] <= 57 else { return nil }; value = value * 10 + Int32(b[i] - 48) }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+              let minute = number(14, 2), let second = number(17, 2), let millis = number(20, 3) else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900; parts.tm_mon = month - 1; parts.tm_mday = day
+        parts.tm_hour = hour; parts.tm_min = minute; parts.tm_sec = second
+        return Int64(timegm(&parts)) * 1000 + Int64(millis)
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

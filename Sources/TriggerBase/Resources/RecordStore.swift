@@ -21,7 +21,8 @@ struct RecordStore {
             object[column] = RecordCodec.decode(row[column] ?? .null, type: .integer)
         }
         for column in ["createdAt", "updatedAt", "createdById", "updatedById"] {
-            object[column] = RecordCodec.decode(row[column] ?? .null, type: column.hasSuffix("At") ? .datetime : .integer)
+            guard let value = row[column] else { continue }  // executions and jobs have no createdBy
+            object[column] = RecordCodec.decode(value, type: column.hasSuffix("At") ? .datetime : .integer)
         }
         return object
     }

@@ -16,9 +16,11 @@ struct WorkflowDefinition: Sendable, Equatable {
 
     /// `^[A-Za-z0-9_-]{1,64}$` (spec 04).
     static func isValidKey(_ key: String) -> Bool {
-        !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy {
-            ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 95 || $0 == 45
-        }
+        !key.isEmpty && key.utf8.count <= 64 && key.utf8.allSatisfy(isKeyByte)
+    }
+
+    static func isKeyByte(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122) || byte == 95 || byte == 45
     }
 
     /// Applies the fields present in `body` (a create or update) over `self`.
@@ -119,7 +121,9 @@ struct WorkflowDefinition: Sendable, Equatable {
             }
             let config = object["config"]?.objectValue ?? [:]
             if type == "delay" && sync { throw Self.invalid("\(here).type", "a delay node cannot run in a sync workflow") }
-            for path in Template.references(in: .object(config)) {
+            var own = config
+            if type == "condition" { _ = own.removeValue(forKey: "then"); _ = own.removeValue(forKey: "else") }
+            for path in Template.references(in: .object(own)) {
                 try checkReference(path, upstream: upstream, place: "\(here).config")
             }
             try validateNodeConfig(type, config, place: "\(here).config", catalogue: catalogue)
@@ -172,29 +176,3 @@ struct WorkflowDefinition: Sendable, Equatable {
         }
     }
 }
-
-/// `{{ path }}` references in node configs (spec 04: Templates). Rendering comes with the nodes.
-enum Template {
-    /// Every template path found in the strings of `value` (object values and array items).
-    static func references(in value: JSON) -> [[String]] {
-        switch value {
-        case .string(let text): return paths(in: text)
-        case .array(let items): return items.flatMap(references)
-        case .object(let object): return object.flatMap { references(in: $0.value) }
-        default: return []
-        }
-    }
-
-    static func paths(in text: String) -> [[String]] {
-        var result: [[String]] = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
-            let inner = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            if !inner.isEmpty { result.append(inner.split(separator: ".").map(String.init)) }
-            rest = rest[close.upperBound...]
-        }
-        return result
-    }
-}
-
-import Foundation

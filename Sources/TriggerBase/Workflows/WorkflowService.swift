@@ -11,6 +11,7 @@ struct WorkflowService: Sendable {
     let database: Database
     let schema: SchemaState
     let resources: ResourceService
+    let registry: WorkflowRegistry
 
     func handle(action: String, id: Int64?, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
         try access.requireManager()
@@ -48,6 +49,7 @@ struct WorkflowService: Sendable {
                 throw APIError(status: 409, code: "WORKFLOW_EXISTS", message: "workflow '\(key)' exists; use workflows:revision for a new version")
             }
             let id = try Self.insert(definition, versionNumber: 1, actorID: actorID, connection)
+            try registry.reload(connection)
             return try Self.read(id, connection)
         }
         return ResourceService.ok(saved)
@@ -76,14 +78,17 @@ struct WorkflowService: Sendable {
                 UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
                     "updatedAt" = ?, "updatedById" = ? WHERE "id" = ?
                 """, Self.columns(definition) + [.text(Timestamp.now()), actorID.map { .integer($0) } ?? .null, .integer(id)])
+            try registry.reload(connection)
             return try Self.read(id, connection)
         }
         return ResourceService.ok(saved)
     }
 
     func destroy(_ id: Int64) async throws -> HTTPResponse {
-        let count = try await database.write { connection in
-            try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
+        let count = try await database.write { [registry] connection in
+            let count = try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
+            try registry.reload(connection)
+            return count
         }
         guard count > 0 else { throw APIError.notFound }
         return ResourceService.ok(.int(Int64(count)))
@@ -97,6 +102,7 @@ struct WorkflowService: Sendable {
             let next = (try connection.query("SELECT max(\"versionNumber\") FROM \"workflows\" WHERE \"key\" = ?",
                                              [.text(definition.key)]).first?[0].int64 ?? 0) + 1
             let newID = try Self.insert(definition, versionNumber: next, actorID: actorID, connection, current: false)
+            try registry.reload(connection)
             return try Self.read(newID, connection)
         }
         return ResourceService.ok(saved)

@@ -1,0 +1,289 @@
+import Logging
+import Storage
+import Synchronization
+
+/// Runs queued executions (spec 04: The dispatcher).
+///
+/// - The executions table is the queue. A write job that queues executions calls `noteQueued`;
+///   the commit observer then wakes the dispatcher, which reads the new rows (no polling delay, and
+///   nothing held in memory between the commit and the row). At start it first takes back what a
+///   crash left `queued` or `started`.
+/// - Executions of one key run in creation order, `options.concurrency` at a time; keys run side
+///   by side, at most `maxInFlight` executions in all. A version without request or delay nodes
+///   runs whole in one write job, and the single writer runs those jobs in the order submitted,
+///   so they are handed to it back to back without waiting for each other.
+/// - An actor: its state is touched by one task at a time. Its tasks run on the application's
+///   request threads, never on an event loop; SQLite work runs on the storage threads.
+actor Dispatcher {
+    private let database: Database
+    private let engine: ExecutionEngine
+    private let registry: WorkflowRegistry
+    private let requests: RequestNode
+    private let logger: Logger
+    private let executor: any TaskExecutor
+    private let maxInFlight: Int
+    /// Executions held in memory at most; more wait in the table until the backlog shrinks.
+    private let backlogLimit = 10_000
+    private let queuedHint = Atomic<Bool>(false)
+    private let depth = Atomic<Int>(0)
+    private let running = Atomic<Int>(0)
+
+    private struct Entry: Sendable {
+        var id: Int64
+        var key: String
+        var isLocal: Bool
+        var concurrency: Int
+    }
+
+    private struct KeyQueue {
+        var pending: [Entry] = []
+        var head = 0
+        /// Executions of this key in flight that wait outside the writer (count against concurrency).
+        var outside = 0
+        var isEmpty: Bool { head >= pending.count }
+    }
+
+    private var queues: [String: KeyQueue] = [:]
+    private var keyOrder: [String] = []
+    private var known: Set<Int64> = []
+    private var inFlight = 0
+    /// Recovery: ids up to `recoveryEnd` that were `queued` or `started` when the process began.
+    private var recoveryCursor: Int64 = 0
+    private var recoveryEnd: Int64 = 0
+    /// New executions: queued ids above this one have not been read yet.
+    private var liveCursor: Int64 = 0
+    private var fetching = false
+    /// The backlog was full when rows were left unread.
+    private var behind = false
+    private var fetchAgain = false
+    private var stopped = false
+    private var timers: [Int64: Task<Void, Never>] = [:]
+
+    init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: RequestNode,
+         logger: Logger, executor: any TaskExecutor, maxInFlight: Int = 256) {
+        self.database = database
+        self.engine = engine
+        self.registry = registry
+        self.requests = requests
+        self.logger = logger
+        self.executor = executor
+        self.maxInFlight = maxInFlight
+    }
+
+    /// Executions in memory waiting for their turn, and those running (for `/metrics`).
+    nonisolated var queueDepth: Int { depth.load(ordering: .relaxed) }
+    nonisolated var runningCount: Int { running.load(ordering: .relaxed) }
+
+    /// Called inside a write job that inserted queued executions.
+    nonisolated func noteQueued() { queuedHint.store(true, ordering: .relaxed) }
+
+    /// Called on the writer thread after every commit: reads the new executions if some were queued.
+    nonisolated func commitObserved() {
+        guard queuedHint.exchange(false, ordering: .relaxed) else { return }
+        Task(executorPreference: executor) { await self.fetch() }
+    }
+
+    /// Starts dispatching: first what was `queued` or `started` at start-up, then new executions.
+    func start() async {
+        do {
+            let last = try await database.read { connection in
+                try connection.query("SELECT max(\"id\") FROM \"executions\"").first?[0].int64 ?? 0
+            }
+            recoveryEnd = last
+            liveCursor = last
+        } catch {
+            logger.error("dispatcher cannot read executions", ["error": .string("\(error)")])
+        }
+        await fetch()
+    }
+
+    /// Takes these executions (retried, say) into the queue if they are queued or started.
+    func recheck(_ ids: [Int64]) async {
+        guard !ids.isEmpty else { return }
+        let registry = self.registry
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        do {
+            let entries = try await database.read { connection in
+                try Self.entries(try connection.query("""
+                    SELECT "id", "workflowId", "key" FROM "executions" WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = 0) ORDER BY "id"
+                    """, ids.map { .integer($0) }), registry: registry, connection: connection)
+            }
+            add(entries)
+        } catch {
+            logger.error("dispatcher cannot read executions", ["error": .string("\(error)")])
+        }
+        pump()
+    }
+
+    /// Stops taking executions and waits (up to `seconds`) for the running ones; what is left stays
+    /// `queued` or `started` in the table and resumes at the next start.
+    func stop(waitingUpTo seconds: Double = 5) async {
+        stopped = true
+        for timer in timers.values { timer.cancel() }
+        timers.removeAll()
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+        while inFlight > 0 && clock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    // MARK: Reading the queue
+
+    private func fetch() async {
+        if fetching { fetchAgain = true; return }
+        fetching = true
+        defer { fetching = false }
+        repeat {
+            fetchAgain = false
+            guard !stopped else { break }
+            if known.count >= backlogLimit { behind = true; break }
+            let registry = self.registry
+            let recovering = recoveryCursor < recoveryEnd
+            let (cursor, end) = recovering ? (recoveryCursor, recoveryEnd) : (liveCursor, Int64.max)
+            let batch = 1000
+            let rows: [Entry]
+            let last: Int64?
+            do {
+                (rows, last) = try await database.read { connection in
+                    let found = try connection.query("""
+                        SELECT "id", "workflowId", "key" FROM "executions"
+                        WHERE "id" > ? AND "id" <= ? AND ("status" IS NULL\(recovering ? " OR \"status\" = 0" : "")) ORDER BY "id" LIMIT ?
+                        """, [.integer(cursor), .integer(end), .integer(Int64(batch))])
+                    return (try Self.entries(found, registry: registry, connection: connection), found.last?[0].int64)
+                }
+            } catch {
+                if !stopped { logger.error("dispatcher cannot read executions", ["error": .string("\(error)")]) }
+                break
+            }
+            if recovering {
+                recoveryCursor = rows.count < batch ? recoveryEnd : (last ?? recoveryEnd)
+                fetchAgain = true
+            } else if let last {
+                liveCursor = max(liveCursor, last)
+                if rows.count == batch { fetchAgain = true }
+            }
+            add(rows)
+            pump()
+        } while fetchAgain
+    }
+
+    private static func entries(_ rows: [Row], registry: WorkflowRegistry, connection: SQLiteConnection) throws -> [Entry] {
+        try rows.compactMap { row in
+            guard let id = row[0].int64, let key = row[2].string else { return nil }
+            let version = try row[1].int64.flatMap { try registry.version($0, connection) }
+            return Entry(id: id, key: key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1)
+        }
+    }
+
+    private func add(_ entries: [Entry]) {
+        for entry in entries where known.insert(entry.id).inserted {
+            if queues[entry.key] == nil { queues[entry.key] = KeyQueue(); keyOrder.append(entry.key) }
+            queues[entry.key]!.pending.append(entry)
+        }
+        publishDepth()
+    }
+
+    // MARK: Running
+
+    /// Starts every execution whose turn it is.
+    private func pump() {
+        guard !stopped else { return }
+        var emptied: [String] = []
+        for key in keyOrder {
+            guard var queue = queues[key] else { continue }
+            while inFlight < maxInFlight, !queue.isEmpty {
+                let entry = queue.pending[queue.head]
+                guard queue.outside < entry.concurrency else { break }
+                queue.head += 1
+                if !entry.isLocal { queue.outside += 1 }
+                inFlight += 1
+                submit(entry, completing: nil)
+            }
+            if queue.head > 1024 && queue.head * 2 > queue.pending.count {
+                queue.pending.removeFirst(queue.head)
+                queue.head = 0
+            }
+            if queue.isEmpty && queue.outside == 0 { emptied.append(key) }
+            queues[key] = queue
+        }
+        if !emptied.isEmpty {
+            for key in emptied { queues[key] = nil }
+            keyOrder.removeAll { queues[$0] == nil }
+        }
+        publishDepth()
+    }
+
+    /// Hands one step of `entry` to the writer; the result comes back to `advanced`.
+    private nonisolated func submit(_ entry: Entry, completing: ExecutionEngine.NodeResult?) {
+        let engine = self.engine
+        database.write({ connection in try engine.advance(entry.id, completing: completing, connection: connection) }) { result in
+            Task(executorPreference: self.executor) { await self.advanced(entry, result) }
+        }
+    }
+
+    private func advanced(_ entry: Entry, _ result: Result<ExecutionEngine.Advance, any Error>) {
+        switch result {
+        case .success(let advance):
+            switch advance.step {
+            case .finished:
+                release(entry)
+            case .wait(let until):
+                release(entry)
+                schedule(entry, at: until)
+            case .request(let call):
+                let requests = self.requests
+                Task(executorPreference: executor) {
+                    let outcome = await requests.send(call)
+                    self.submit(entry, completing: outcome)
+                }
+            }
+        case .failure(let error):
+            release(entry)
+            guard !stopped else { return }
+            // The step rolled back: the execution is still queued or started in the table. Try again soon.
+            logger.error("execution step failed; retrying in 1 s", ["executionId": .int(Int(entry.id)), "error": .string("\(error)")])
+            schedule(entry, at: Timestamp.nowMilliseconds() + 1000)
+        }
+    }
+
+    private func release(_ entry: Entry) {
+        inFlight -= 1
+        known.remove(entry.id)
+        if !entry.isLocal { queues[entry.key]?.outside -= 1 }
+        pump()
+        fetchIfBehind()
+    }
+
+    /// After the backlog was full, reads what was left in the table.
+    private func fetchIfBehind() {
+        guard known.count < backlogLimit / 2, !fetching, !stopped else { return }
+        if recoveryCursor < recoveryEnd || behind {
+            behind = false
+            Task(executorPreference: executor) { await self.fetch() }
+        }
+    }
+
+    /// Wakes a waiting execution (delay node, or a failed step) at `until`.
+    private func schedule(_ entry: Entry, at until: Int64) {
+        known.insert(entry.id)
+        let pause = max(0, until - Timestamp.nowMilliseconds())
+        timers[entry.id] = Task(executorPreference: executor) {
+            try? await Task.sleep(for: .milliseconds(pause))
+            await self.wake(entry)
+        }
+    }
+
+    private func wake(_ entry: Entry) {
+        timers[entry.id] = nil
+        guard !stopped else { return }
+        if queues[entry.key] == nil { queues[entry.key] = KeyQueue(); keyOrder.append(entry.key) }
+        queues[entry.key]!.pending.append(entry)
+        pump()
+    }
+
+    private func publishDepth() {
+        var waiting = 0
+        for queue in queues.values { waiting += queue.pending.count - queue.head }
+        depth.store(waiting, ordering: .relaxed)
+        running.store(inFlight, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,256 @@
+import JSON
+import Storage
+
+/// Runs an execution's nodes inside write jobs (spec 04: The dispatcher, Nodes).
+///
+/// `advance` walks the version's nodes from the top, replaying the jobs already stored (a
+/// condition's stored result picks its branch again) and running the first node without a job.
+/// Storage nodes run right there, each in a savepoint with its job row, so a crash can never
+/// run them twice; the walk goes on until the execution ends or reaches a node that must wait
+/// outside the writer (an HTTP request, a delay). The execution row is updated once at the end of
+/// the job. A version without request or delay nodes therefore runs whole in one job.
+struct ExecutionEngine: Sendable {
+    let registry: WorkflowRegistry
+    let schema: SchemaState
+
+    /// Where an execution stands after a job.
+    enum Step: Sendable {
+        /// It has ended (now or before) with this status; `byEnd` if an `end` node ended it.
+        case finished(ExecutionStatus, byEnd: Bool)
+        /// The next node is an HTTP request, to be sent outside the writer.
+        case request(RequestCall)
+        /// A delay node waits until this time (milliseconds since 1970).
+        case wait(until: Int64)
+    }
+
+    struct Advance: Sendable {
+        var step: Step
+        /// `response-message` results produced by this job, in order.
+        var messages: [JSON] = []
+    }
+
+    /// A request node ready to send, with its templates rendered.
+    struct RequestCall: Sendable {
+        var executionID: Int64
+        var nodeID: String
+        var config: JSONObject
+        /// When the execution's `options.timeoutMs` runs out (milliseconds since 1970).
+        var deadline: Int64?
+    }
+
+    /// A node's result from outside the writer (the request node's), to store as its job.
+    struct NodeResult: Sendable {
+        var nodeID: String
+        var status: ExecutionStatus
+        var result: JSON
+    }
+
+    /// Takes execution `id` as far as it can go inside the current write job.
+    func advance(_ id: Int64, completing: NodeResult? = nil, connection: SQLiteConnection) throws -> Advance {
+        guard let row = try connection.query("""
+            SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?
+            """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
+        if let status = row[1].int64, status != 0 {
+            return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
+        }
+        let now = Timestamp.nowMilliseconds()
+        let startedAt = row[3].string
+        let version = try row[0].int64.flatMap { try registry.version($0, connection) }
+        var run = Run(executionID: id, connection: connection, catalogue: schema.writerCatalogue,
+                      context: (row[2].string).flatMap { try? JSON.parse($0) } ?? .null, now: now)
+        guard let version else {
+            run.finish(.error, reason: "workflow version is gone")
+            try run.save(startedAt: startedAt, version: nil)
+            return Advance(step: .finished(.error, byEnd: false))
+        }
+        if let limit = version.timeoutMilliseconds {
+            run.deadline = (startedAt.flatMap(Timestamp.milliseconds) ?? now) + limit
+        }
+        try run.loadJobs()
+        if let completing {
+            let status = run.timedOut ? ExecutionStatus.aborted : completing.status
+            try run.storeJob(nodeID: completing.nodeID, key: run.key(of: completing.nodeID, in: version.nodes), status: status,
+                             result: completing.result)
+        }
+        let stop = try run.walk(version.nodes) ?? .finished(.resolved, byEnd: false)
+        if case .finished(let status, _) = stop, run.outcome == nil { run.finish(status) }
+        try run.save(startedAt: startedAt, version: version)
+        return Advance(step: stop, messages: run.messages)
+    }
+
+    /// The state of one `advance`.
+    private struct Run {
+        let executionID: Int64
+        let connection: SQLiteConnection
+        let catalogue: Catalogue
+        let context: JSON
+        let now: Int64
+        var deadline: Int64?
+        var jobs: [String: (status: Int64, result: JSON)] = [:]
+        /// Results of finished nodes by node key (`$jobsMapByNodeKey`).
+        var results = JSONObject()
+        var messages: [JSON] = []
+        var outcome: (status: ExecutionStatus, reason: String?)?
+
+        init(executionID: Int64, connection: SQLiteConnection, catalogue: Catalogue, context: JSON, now: Int64) {
+            self.executionID = executionID
+            self.connection = connection
+            self.catalogue = catalogue
+            self.context = context
+            self.now = now
+        }
+
+        var timedOut: Bool { deadline.map { Timestamp.nowMilliseconds() >= $0 } ?? false }
+
+        mutating func finish(_ status: ExecutionStatus, reason: String? = nil) { outcome = (status, reason) }
+
+        mutating func loadJobs() throws {
+            for row in try connection.query("SELECT \"nodeId\", \"nodeKey\", \"status\", \"result\" FROM \"jobs\" WHERE \"executionId\" = ?",
+                                            [.integer(executionID)]) {
+                guard let nodeID = row[0].string, let status = row[2].int64 else { continue }
+                let result = row[3].string.flatMap { try? JSON.parse($0) } ?? .null
+                jobs[nodeID] = (status, result)
+                if status == 1, let key = row[1].string { results[key] = result }
+            }
+        }
+
+        func key(of nodeID: String, in nodes: [WorkflowNode]) -> String {
+            for node in nodes {
+                if node.id == nodeID { return node.key }
+                let inner = key(of: nodeID, in: node.then + node.otherwise)
+                if inner != nodeID { return inner }
+            }
+            return nodeID
+        }
+
+        mutating func storeJob(nodeID: String, key: String, status: ExecutionStatus, result: JSON) throws {
+            let stamp: SQLiteValue = .text(Timestamp.now())
+            try connection.run("""
+                INSERT INTO "jobs" ("createdAt", "updatedAt", "executionId", "nodeId", "nodeKey", "status", "result")
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT ("executionId", "nodeId") DO UPDATE SET "status" = excluded."status", "result" = excluded."result",
+                    "updatedAt" = excluded."updatedAt"
+                """, [stamp, stamp, .integer(executionID), .text(nodeID), .text(key), .integer(status.rawValue), .text(result.serialized())])
+            jobs[nodeID] = (status.rawValue, result)
+            if status == .resolved { results[key] = result }
+        }
+
+        var scope: JSON {
+            ["$context": context, "$jobsMapByNodeKey": .object(results), "$system": ["now": .string(Timestamp.now())]]
+        }
+
+        /// Walks `nodes`; nil means the list ran to its end.
+        mutating func walk(_ nodes: [WorkflowNode]) throws -> Step? {
+            for node in nodes {
+                if let job = jobs[node.id] {
+                    switch job.status {
+                    case 1:
+                        if node.type == "condition", let stop = try walk(job.result == .bool(true) ? node.then : node.otherwise) { return stop }
+                        if node.type == "end" { return .finished(.resolved, byEnd: true) }
+                        continue
+                    case 0 where node.type == "delay":
+                        if timedOut { finish(.aborted, reason: "timeout"); return .finished(.aborted, byEnd: false) }
+                        let until = job.result["until"]?.intValue ?? 0
+                        guard Timestamp.nowMilliseconds() >= until else { return .wait(until: min(until, deadline ?? until)) }
+                        try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .null)
+                        continue
+                    default:
+                        let status = ExecutionStatus(rawValue: job.status) ?? .error
+                        if status == .aborted { finish(.aborted, reason: "timeout") }
+                        return .finished(status, byEnd: node.type == "end")
+                    }
+                }
+                if timedOut { finish(.aborted, reason: "timeout"); return .finished(.aborted, byEnd: false) }
+                if let stop = try run(node) { return stop }
+            }
+            return nil
+        }
+
+        /// Runs one node that has no job yet.
+        mutating func run(_ node: WorkflowNode) throws -> Step? {
+            var config = node.config
+            if node.type == "condition" { _ = config.removeValue(forKey: "then"); _ = config.removeValue(forKey: "else") }
+            let rendered = Template.render(.object(config), scope: scope).objectValue ?? [:]
+            switch node.type {
+            case "condition":
+                let scope = self.scope
+                let passed: Bool
+                do {
+                    passed = try Filter.parse(rendered["filter"] ?? [:]).evaluate { path in
+                        let trimmed = path.map { $0.trimmingPrefix("{{").trimmingSuffix("}}") }
+                        return scope[path: trimmed]
+                    }
+                } catch {
+                    return try fail(node, .error, message: "bad filter: \(error.message)")
+                }
+                let branches = node.config["then"] != nil || node.config["else"] != nil
+                if !passed && (rendered["rejectOnFalse"]?.boolValue ?? !branches) {
+                    try storeJob(nodeID: node.id, key: node.key, status: .failed, result: .bool(false))
+                    return .finished(.failed, byEnd: false)
+                }
+                try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .bool(passed))
+                return try walk(passed ? node.then : node.otherwise)
+            case "create", "update", "query", "destroy":
+                let result: NodeStorage.Result
+                do {
+                    result = try connection.inSavepoint {
+                        try NodeStorage(connection: connection, catalogue: catalogue).run(node.type, rendered)
+                    }
+                } catch let error as APIError {
+                    return try fail(node, .error, message: error.description)
+                }
+                if case .failed(let message) = result { return try fail(node, .failed, message: message) }
+                guard case .done(let value) = result else { return nil }
+                try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: value)
+                return nil
+            case "response-message":
+                let message = rendered["message"] ?? .null
+                let text: JSON = message.stringValue.map(JSON.string) ?? (message.isNull ? .string("") : .string(message.serialized()))
+                try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: text)
+                messages.append(["message": text])
+                return nil
+            case "end":
+                let status: ExecutionStatus = rendered["endStatus"]?.stringValue == "failed" ? .failed : .resolved
+                try storeJob(nodeID: node.id, key: node.key, status: status, result: .null)
+                return .finished(status, byEnd: true)
+            case "delay":
+                let until = now + (rendered["durationMs"]?.intValue ?? 0)
+                try storeJob(nodeID: node.id, key: node.key, status: .started, result: ["until": .int(until)])
+                if Timestamp.nowMilliseconds() >= until {
+                    try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .null)
+                    return nil
+                }
+                return .wait(until: min(until, deadline ?? until))
+            case "request":
+                return .request(RequestCall(executionID: executionID, nodeID: node.id, config: rendered, deadline: deadline))
+            default:
+                return try fail(node, .error, message: "unknown node type '\(node.type)'")
+            }
+        }
+
+        private mutating func fail(_ node: WorkflowNode, _ status: ExecutionStatus, message: String) throws -> Step {
+            try storeJob(nodeID: node.id, key: node.key, status: status, result: ["message": .string(message)])
+            return .finished(status, byEnd: false)
+        }
+
+        /// Writes the execution's new state (and deletes it if `options.deleteExecutionOnStatus` says so).
+        func save(startedAt: String?, version: WorkflowVersion?) throws {
+            let stamp = Timestamp.now()
+            let status = outcome?.status ?? .started
+            if status.isFinal, version?.deleteExecutionOnStatus.contains(status.rawValue) == true {
+                try connection.run("DELETE FROM \"executions\" WHERE \"id\" = ?", [.integer(executionID)])
+                return
+            }
+            try connection.run("""
+                UPDATE "executions" SET "status" = ?, "reason" = ?, "startedAt" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ?
+                """, [.integer(status.rawValue), outcome?.reason.map { .text($0) } ?? .null, .text(startedAt ?? stamp),
+                      status.isFinal ? .text(stamp) : .null, .text(stamp), .integer(executionID)])
+        }
+    }
+}
+
+private extension String {
+    func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)).trimmingSpaces : self }
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)).trimmingSpaces : self }
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+}

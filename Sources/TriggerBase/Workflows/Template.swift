@@ -1,0 +1,63 @@
+import Foundation
+import JSON
+
+/// `{{ path }}` templates in node configs (spec 04: Templates). Paths start at `$context`,
+/// `$jobsMapByNodeKey.<key>` or `$system`; a string that is exactly one template keeps the value's
+/// JSON type, a template inside longer text is rendered as text, and a path to nothing is null
+/// (or the empty string inside text).
+enum Template {
+    /// Every template path found in the strings of `value` (object values and array items).
+    static func references(in value: JSON) -> [[String]] {
+        switch value {
+        case .string(let text): return spans(in: text).map(\.path)
+        case .array(let items): return items.flatMap(references)
+        case .object(let object): return object.flatMap { references(in: $0.value) }
+        default: return []
+        }
+    }
+
+    /// Renders every string in `value` against `scope` (an object holding `$context`, …).
+    static func render(_ value: JSON, scope: JSON) -> JSON {
+        switch value {
+        case .string(let text): return render(text, scope: scope)
+        case .array(let items): return .array(items.map { render($0, scope: scope) })
+        case .object(let object):
+            var result = JSONObject()
+            for (key, item) in object { result[key] = render(item, scope: scope) }
+            return .object(result)
+        default: return value
+        }
+    }
+
+    static func render(_ text: String, scope: JSON) -> JSON {
+        let found = spans(in: text)
+        guard !found.isEmpty else { return .string(text) }
+        if found.count == 1, found[0].range == text.startIndex..<text.endIndex {
+            return scope[path: found[0].path] ?? .null
+        }
+        var result = ""
+        var rest = text.startIndex
+        for span in found {
+            result += text[rest..<span.range.lowerBound]
+            switch scope[path: span.path] ?? .null {
+            case .null: break
+            case .string(let string): result += string
+            case let other: result += other.serialized()
+            }
+            rest = span.range.upperBound
+        }
+        return .string(result + text[rest...])
+    }
+
+    private static func spans(in text: String) -> [(range: Range<String.Index>, path: [String])] {
+        var result: [(Range<String.Index>, [String])] = []
+        var rest = text.startIndex
+        while let open = text.range(of: "{{", range: rest..<text.endIndex),
+              let close = text.range(of: "}}", range: open.upperBound..<text.endIndex) {
+            let inner = text[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            if !inner.isEmpty { result.append((open.lowerBound..<close.upperBound, inner.split(separator: ".").map(String.init))) }
+            rest = close.upperBound
+        }
+        return result
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// The `triggerWorkflows=key[!path],...` query parameter, parsed and checked before anything is
+/// written (spec 04: Parsing `triggerWorkflows`).
+struct TriggerRequest: Sendable, Equatable {
+    struct Item: Sendable, Equatable {
+        var key: String
+        /// Relation names from the request's collection; empty for the record itself.
+        var path: [String]
+    }
+
+    var items: [Item] = []
+
+    /// Splits on `,`, then each item at its first `!`; trims spaces, skips empty items, keeps the
+    /// first of identical items; the same key with two paths is 400 `INVALID_TRIGGER`; every path
+    /// must follow relations from `collection` (400 `INVALID_TRIGGER_PATH`).
+    init(_ text: String?, collection: String, catalogue: Catalogue) throws(APIError) {
+        guard let text else { return }
+        for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let part = raw.trimmingCharacters(in: .whitespaces)
+            if part.isEmpty { continue }
+            let key: String
+            var path: [String] = []
+            if let bang = part.firstIndex(of: "!") {
+                key = part[..<bang].trimmingCharacters(in: .whitespaces)
+                let pathText = part[part.index(after: bang)...].trimmingCharacters(in: .whitespaces)
+                path = pathText.split(separator: ".", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                try Self.check(path, text: pathText, collection: collection, catalogue: catalogue)
+            } else {
+                key = part
+            }
+            if key.isEmpty { continue }
+            if let existing = items.first(where: { $0.key == key }) {
+                guard existing.path == path else {
+                    throw APIError(status: 400, code: "INVALID_TRIGGER",
+                                   message: "workflow '\(key)' is named twice with different paths", field: "triggerWorkflows")
+                }
+                continue
+            }
+            items.append(Item(key: key, path: path))
+        }
+    }
+
+    private static func check(_ path: [String], text: String, collection: String, catalogue: Catalogue) throws(APIError) {
+        var current = collection
+        for segment in path {
+            guard let field = catalogue.collection(current)?.field(segment), field.type.isRelation, !field.hidden,
+                  let target = field.target else {
+                throw APIError(status: 400, code: "INVALID_TRIGGER_PATH",
+                               message: "'\(text)' is not a relation path of '\(collection)' ('\(segment)' is not a relation of '\(current)')",
+                               field: "triggerWorkflows")
+            }
+            current = target
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import HTTPServer
+import JSON
+import Logging
+import Storage
+
+/// The workflow side of a write: what the resource actions call to fire workflows inside their
+/// write job, and to run the sync ones and shape the answer after the commit (spec 04).
+final class WorkflowRuntime: Sendable {
+    let registry: WorkflowRegistry
+    let engine: ExecutionEngine
+    let requests: RequestNode
+    let dispatcher: Dispatcher
+    private let database: Database
+    private let logger: Logger
+
+    init(database: Database, schema: SchemaState, logger: Logger, executor: any TaskExecutor) {
+        registry = WorkflowRegistry()
+        engine = ExecutionEngine(registry: registry, schema: schema)
+        requests = RequestNode()
+        dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger, executor: executor)
+        self.database = database
+        self.logger = logger
+        database.addCommitObserver { [dispatcher] in dispatcher.commitObserved() }
+    }
+
+    /// A write's result: the answer's `data` and the workflows it fired.
+    struct WriteOutcome: Sendable {
+        var data: JSON
+        var fired = FiredWorkflows()
+    }
+
+    /// Inside a write job: fires the workflows for an action's records (see `PostActionTrigger`).
+    /// For a destroy, `plan` before deleting and `insert` after.
+    func plan(action: String, collection: String, affected: [Int64], nested: [(collection: String, id: Int64)],
+              request: TriggerRequest, actor: Actor, store: RecordStore, fired: inout FiredWorkflows) throws -> [PostActionTrigger.Run] {
+        let index = registry.current
+        guard !request.items.isEmpty || !index.global.isEmpty else { return [] }
+        return try PostActionTrigger(index: index, store: store, actor: actor)
+            .plan(action: action, collection: collection, affected: affected, nested: nested, request: request, fired: &fired)
+    }
+
+    func insert(_ runs: [PostActionTrigger.Run], actor: Actor, store: RecordStore, fired: inout FiredWorkflows) throws {
+        guard !runs.isEmpty else { return }
+        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor).insert(runs, fired: &fired)
+        if fired.syncExecutionIDs.count < fired.executionIDs.count { dispatcher.noteQueued() }
+    }
+
+    /// The answer to a write once it committed: without sync workflows at once (nil when some must run first).
+    func immediateResponse(_ outcome: WriteOutcome, requestID: String) -> HTTPResponse? {
+        guard outcome.fired.syncExecutionIDs.isEmpty else { return nil }
+        return finish(ResourceService.ok(outcome.data), outcome.fired, requestID: requestID)
+    }
+
+    /// The answer to a write once it committed, after running its sync workflows in order: 200
+    /// with `messages`, 400 when an `end` node failed it, 500 `WORKFLOW_FAILED` otherwise.
+    func response(_ outcome: WriteOutcome, requestID: String) async -> HTTPResponse {
+        if let response = immediateResponse(outcome, requestID: requestID) { return response }
+        let response: HTTPResponse
+        switch await runSync(outcome.fired.syncExecutionIDs) {
+        case .resolved(let messages):
+            response = .json(JSON.object(["data": outcome.data, "messages": .array(messages)]).serializedBytes())
+        case .endFailed(let messages):
+            response = .json(status: 400, JSON.object(["errors": .array(messages)]).serializedBytes())
+        case .failed(let id):
+            response = APIError(status: 500, code: "WORKFLOW_FAILED",
+                                message: "workflow execution \(id) on this action failed; the write itself is committed").response
+        }
+        return finish(response, outcome.fired, requestID: requestID)
+    }
+
+    private func finish(_ response: HTTPResponse, _ fired: FiredWorkflows, requestID: String) -> HTTPResponse {
+        if !fired.ignored.isEmpty {
+            logger.info("workflows not fired", ["requestId": .string(requestID),
+                                                "ignored": .string(fired.ignored.map { "\($0.key)=\($0.reason)" }.joined(separator: ","))])
+        }
+        var response = response
+        for (name, value) in fired.headers { response.addHeader(name, value) }
+        return response
+    }
+
+    enum SyncVerdict: Sendable {
+        case resolved([JSON])
+        case endFailed([JSON])
+        case failed(Int64)
+    }
+
+    /// Runs sync executions one after another. An `end` node that resolves stops the rest; a
+    /// failure stops them too. Executions that never ran end `canceled`.
+    func runSync(_ ids: [Int64]) async -> SyncVerdict {
+        var messages: [JSON] = []
+        for (index, id) in ids.enumerated() {
+            var completing: ExecutionEngine.NodeResult?
+            var verdict: SyncVerdict?
+            var stopRest = false
+            steps: while true {
+                let advance: ExecutionEngine.Advance
+                do {
+                    advance = try await database.write { [engine, completing] connection in
+                        try engine.advance(id, completing: completing, connection: connection)
+                    }
+                } catch {
+                    logger.error("sync execution failed", ["executionId": .int(Int(id)), "error": .string("\(error)")])
+                    verdict = .failed(id)
+                    break steps
+                }
+                messages += advance.messages
+                switch advance.step {
+                case .request(let call):
+                    completing = await requests.send(call)
+                case .wait:
+                    // Cannot happen (delay nodes are refused in sync workflows); leave it to the dispatcher.
+                    await dispatcher.recheck([id])
+                    verdict = .failed(id)
+                    break steps
+                case .finished(let status, let byEnd):
+                    if status == .resolved { stopRest = byEnd }
+                    else { verdict = byEnd && status == .failed ? .endFailed(messages) : .failed(id) }
+                    break steps
+                }
+            }
+            if verdict != nil || stopRest {
+                await cancel(Array(ids[(index + 1)...]))
+                return verdict ?? .resolved(messages)
+            }
+        }
+        return .resolved(messages)
+    }
+
+    /// Ends executions that have not finished as `canceled` (-4).
+    func cancel(_ ids: [Int64]) async {
+        guard !ids.isEmpty else { return }
+        do {
+            try await database.write { connection in
+                let stamp: SQLiteValue = .text(Timestamp.now())
+                for id in ids {
+                    try connection.run("""
+                        UPDATE "executions" SET "status" = -4, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = 0)
+                        """, [stamp, stamp, .integer(id)])
+                }
+            }
+        } catch {
+            logger.error("cannot cancel executions", ["error": .string("\(error)")])
+        }
+    }
+}
