@@ -5,7 +5,9 @@ import Storage
 /// Seed files (spec 07): one JSON document applied in one transaction, idempotent by name —
 /// collections are created or gain missing fields, records with an `id` are upserted, records
 /// without one are inserted unless an identical record exists; `roles` and `users` are upserted by
-/// name. `workflows` and `recordWorkflows` are accepted and applied by the issues that add them.
+/// name; `workflows` by key (identical content changes nothing; a changed definition updates the
+/// current version, or becomes a new current version once the old one has executions).
+/// `recordWorkflows` is accepted and applied by the issue that adds record workflows.
 enum Seed {
     struct Summary: Sendable { var collections = 0; var created = 0; var updated = 0 }
 
@@ -18,7 +20,7 @@ enum Seed {
         do { return try JSON.parse(Array(data)) } catch { throw APIError.badRequest("seed file '\(path)' is not valid JSON: \(error)") }
     }
 
-    static func apply(_ seed: JSON, database: Database, schema: SchemaState) async throws -> Summary {
+    static func apply(_ seed: JSON, database: Database, schema: SchemaState, registry: WorkflowRegistry) async throws -> Summary {
         guard case .object(let document) = seed else { throw APIError.badRequest("a seed file is a JSON object") }
         for key in document.keys where !knownKeys.contains(key) { throw APIError.validation(key, "unknown seed key '\(key)'") }
         var definitions: [CollectionDefinition] = []
@@ -26,6 +28,7 @@ enum Seed {
         let records = document["records"]?.objectValue ?? JSONObject()
         let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
         let users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
+        let workflows = try (document["workflows"]?.arrayValue ?? []).enumerated().map(seedWorkflow)
         let summary = try await database.write { [definitions] connection -> Summary in
             var summary = Summary()
             let catalogue = definitions.isEmpty ? schema.writerCatalogue : try schema.apply(definitions, connection: connection)
@@ -52,10 +55,53 @@ enum Seed {
                     }
                 }
             }
+            if !workflows.isEmpty {
+                for (i, definition) in workflows.enumerated() {
+                    do throws(APIError) { try definition.validate(catalogue: catalogue) } catch {
+                        throw WorkflowDefinition.invalid("workflows[\(i)].\(error.items.first?.field ?? "")", error.items.first?.message ?? "")
+                    }
+                    try apply(definition, connection)
+                }
+                try registry.reload(connection)
+            }
             return summary
         }
         schema.publish()
         return summary
+    }
+
+    private static func seedWorkflow(_ index: Int, _ item: JSON) throws -> WorkflowDefinition {
+        guard case .object(let object) = item, let key = object["key"]?.stringValue else {
+            throw APIError.validation("workflows[\(index)]", "a seeded workflow is an object with a key")
+        }
+        guard WorkflowDefinition.isValidKey(key) else { throw APIError.invalidName(key) }
+        var definition = WorkflowDefinition(key: key)
+        try definition.merge(object)
+        return definition
+    }
+
+    /// Saves a seeded workflow: a new key gets version 1; an identical current version is kept; a
+    /// changed one is updated in place until it has executions, then gets a new version.
+    private static func apply(_ definition: WorkflowDefinition, _ connection: SQLiteConnection) throws {
+        let key: SQLiteValue = .text(definition.key)
+        let latest = try connection.query("""
+            SELECT "id", "versionNumber" FROM "workflows" WHERE "key" = ? ORDER BY "current" IS NULL, "versionNumber" DESC LIMIT 1
+            """, [key]).first
+        guard let id = latest?[0].int64, let number = latest?[1].int64 else {
+            _ = try WorkflowService.insert(definition, versionNumber: 1, actorID: nil, connection)
+            return
+        }
+        if try WorkflowService.load(id, connection) == definition { return }
+        if try connection.query("SELECT 1 FROM \"executions\" WHERE \"workflowId\" = ? LIMIT 1", [.integer(id)]).isEmpty {
+            try connection.run("""
+                UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
+                    "updatedAt" = ? WHERE "id" = ?
+                """, WorkflowService.columns(definition) + [.text(Timestamp.now()), .integer(id)])
+            if definition.enabled { try WorkflowService.makeCurrent(id, key: definition.key, connection) }
+        } else {
+            let newID = try WorkflowService.insert(definition, versionNumber: number + 1, actorID: nil, connection, current: false)
+            if definition.enabled { try WorkflowService.makeCurrent(newID, key: definition.key, connection) }
+        }
     }
 
     /// Whether a record with the same scalar values exists (so a seed without ids stays idempotent).
@@ -80,7 +126,7 @@ enum Seed {
 extension Application {
     /// Applies a seed document (also used by `triggerbase seed` and `serve --seed`).
     public func applySeed(_ seed: JSON) async throws -> (collections: Int, created: Int, updated: Int) {
-        let summary = try await Seed.apply(seed, database: database, schema: schema)
+        let summary = try await Seed.apply(seed, database: database, schema: schema, registry: workflowRuntime.registry)
         authCache.invalidate()
         return (summary.collections, summary.created, summary.updated)
     }
