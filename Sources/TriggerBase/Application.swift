@@ -100,7 +100,7 @@ public final class Application: Sendable {
         }
     }
 
-    /// Prometheus text (spec 07); grows with the workflow issues (executions, queue depth).
+    /// Prometheus text (spec 07): write batches, the dispatcher's queue, finished executions.
     func metricsText() -> String {
         let statistics = database.writeStatistics
         return """
@@ -110,7 +110,15 @@ public final class Application: Sendable {
             # HELP triggerbase_write_jobs_total Write requests committed (jobs / batches = average batch size).
             # TYPE triggerbase_write_jobs_total counter
             triggerbase_write_jobs_total \(statistics.jobs)
-
+            # HELP triggerbase_dispatcher_queue_depth Queued executions read from the table and waiting for their turn.
+            # TYPE triggerbase_dispatcher_queue_depth gauge
+            triggerbase_dispatcher_queue_depth \(workflowRuntime.dispatcher.queueDepth)
+            # HELP triggerbase_dispatcher_running Executions being run (one step in the writer or waiting for an HTTP answer).
+            # TYPE triggerbase_dispatcher_running gauge
+            triggerbase_dispatcher_running \(workflowRuntime.dispatcher.runningCount)
+            # HELP triggerbase_executions_finished_total Executions that ended in this process, by workflow key and status.
+            # TYPE triggerbase_executions_finished_total counter
+            \(workflowRuntime.counters.prometheusLines)
             """
     }
 

@@ -20,6 +20,7 @@ actor Dispatcher {
     private let registry: WorkflowRegistry
     private let requests: RequestNode
     private let logger: Logger
+    private let counters: ExecutionCounters
     private let executor: any TaskExecutor
     private let maxInFlight: Int
     /// Executions held in memory at most; more wait in the table until the backlog shrinks.
@@ -60,12 +61,13 @@ actor Dispatcher {
     private var timers: [Int64: Task<Void, Never>] = [:]
 
     init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: RequestNode,
-         logger: Logger, executor: any TaskExecutor, maxInFlight: Int = 256) {
+         logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, maxInFlight: Int = 256) {
         self.database = database
         self.engine = engine
         self.registry = registry
         self.requests = requests
         self.logger = logger
+        self.counters = counters
         self.executor = executor
         self.maxInFlight = maxInFlight
     }
@@ -224,7 +226,8 @@ actor Dispatcher {
         switch result {
         case .success(let advance):
             switch advance.step {
-            case .finished:
+            case .finished(let status, _):
+                if !advance.key.isEmpty { counters.record(key: advance.key, status: status) }
                 release(entry)
             case .wait(let until):
                 release(entry)

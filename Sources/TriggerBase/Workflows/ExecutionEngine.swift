@@ -27,6 +27,8 @@ struct ExecutionEngine: Sendable {
         var step: Step
         /// `response-message` results produced by this job, in order.
         var messages: [JSON] = []
+        /// The workflow key (for metrics); empty when the execution is gone.
+        var key = ""
     }
 
     /// A request node ready to send, with its templates rendered.
@@ -75,7 +77,7 @@ struct ExecutionEngine: Sendable {
         let stop = try run.walk(version.nodes) ?? .finished(.resolved, byEnd: false)
         if case .finished(let status, _) = stop, run.outcome == nil { run.finish(status) }
         try run.save(startedAt: startedAt, version: version)
-        return Advance(step: stop, messages: run.messages)
+        return Advance(step: stop, messages: run.messages, key: version.key)
     }
 
     /// The state of one `advance`.

@@ -10,6 +10,7 @@ final class WorkflowRuntime: Sendable {
     let engine: ExecutionEngine
     let requests: RequestNode
     let dispatcher: Dispatcher
+    let counters = ExecutionCounters()
     private let database: Database
     private let logger: Logger
 
@@ -17,7 +18,8 @@ final class WorkflowRuntime: Sendable {
         registry = WorkflowRegistry()
         engine = ExecutionEngine(registry: registry, schema: schema)
         requests = RequestNode()
-        dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger, executor: executor)
+        dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger,
+                                counters: counters, executor: executor)
         self.database = database
         self.logger = logger
         database.addCommitObserver { [dispatcher] in dispatcher.commitObserved() }
@@ -113,6 +115,7 @@ final class WorkflowRuntime: Sendable {
                     verdict = .failed(id)
                     break steps
                 case .finished(let status, let byEnd):
+                    if !advance.key.isEmpty { counters.record(key: advance.key, status: status) }
                     if status == .resolved { stopRest = byEnd }
                     else { verdict = byEnd && status == .failed ? .endFailed(messages) : .failed(id) }
                     break steps

@@ -150,3 +150,21 @@ final class WorkflowRegistry: Sendable {
         return WorkflowVersion(id: id, current: current, definition: definition)
     }
 }
+
+/// Executions that ended in this process, by workflow key and status name (for `/metrics`).
+final class ExecutionCounters: Sendable {
+    private let counts = Mutex([String: [String: Int]]())
+
+    func record(key: String, status: ExecutionStatus) {
+        counts.withLock { $0[key, default: [:]][ExecutionStatus.name(status.rawValue), default: 0] += 1 }
+    }
+
+    /// Prometheus lines `triggerbase_executions_finished_total{workflow="k",status="resolved"} 3`.
+    var prometheusLines: String {
+        counts.withLock { counts in
+            counts.keys.sorted().flatMap { key in
+                counts[key]!.keys.sorted().map { "triggerbase_executions_finished_total{workflow=\"\(key)\",status=\"\($0)\"} \(counts[key]![$0]!)\n" }
+            }.joined()
+        }
+    }
+}
