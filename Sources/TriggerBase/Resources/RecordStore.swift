@@ -10,6 +10,10 @@ struct RecordStore {
     /// The JSON object of one row: `id`, declared fields, foreign keys, then the system fields.
     /// Hidden fields are never part of it.
     func object(_ row: Row, collection: String) -> JSONObject {
+        object(row, collection: collection, foreignColumns: catalogue.foreignColumns(collection).map(\.column))
+    }
+
+    private func object(_ row: Row, collection: String, foreignColumns: [String]) -> JSONObject {
         var object = JSONObject()
         guard let definition = catalogue.collection(collection) else { return object }
         object["id"] = RecordCodec.decode(row["id"] ?? .null, type: .integer)
@@ -17,7 +21,7 @@ struct RecordStore {
             guard let column = field.column else { continue }
             object[column] = RecordCodec.decode(row[column] ?? .null, type: field.type == .belongsTo ? .integer : field.type)
         }
-        for (column, _) in catalogue.foreignColumns(collection) {
+        for column in foreignColumns {
             object[column] = RecordCodec.decode(row[column] ?? .null, type: .integer)
         }
         for column in ["createdAt", "updatedAt", "createdById", "updatedById"] {
@@ -36,7 +40,8 @@ struct RecordStore {
             sql += " LIMIT ? OFFSET ?"
             parameters += [.integer(Int64(limit)), .integer(Int64(offset))]
         }
-        return try connection.query(sql, parameters).map { object($0, collection: collection) }
+        let foreign = catalogue.foreignColumns(collection).map(\.column)
+        return try connection.query(sql, parameters).map { object($0, collection: collection, foreignColumns: foreign) }
     }
 
     func count(_ collection: String, where condition: String = "1", parameters: [SQLiteValue] = []) throws -> Int {

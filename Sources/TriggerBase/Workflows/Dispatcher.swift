@@ -28,6 +28,8 @@ actor Dispatcher {
     private let queuedHint = Atomic<Bool>(false)
     private let depth = Atomic<Int>(0)
     private let running = Atomic<Int>(0)
+    /// Step results from the writer, handed over in bulk: one task drains many (fewer thread wake-ups).
+    private let inbox = Mutex<(results: [(Entry, Result<ExecutionEngine.Advance, any Error>)], draining: Bool)>(([], false))
 
     private struct Entry: Sendable {
         var id: Int64
@@ -218,7 +220,31 @@ actor Dispatcher {
     private nonisolated func submit(_ entry: Entry, completing: ExecutionEngine.NodeResult?) {
         let engine = self.engine
         database.write({ connection in try engine.advance(entry.id, completing: completing, connection: connection) }) { result in
-            Task(executorPreference: self.executor) { await self.advanced(entry, result) }
+            self.deliver(entry, result)
+        }
+    }
+
+    private nonisolated func deliver(_ entry: Entry, _ result: Result<ExecutionEngine.Advance, any Error>) {
+        let startDrain = inbox.withLock { inbox -> Bool in
+            inbox.results.append((entry, result))
+            defer { inbox.draining = true }
+            return !inbox.draining
+        }
+        if startDrain { Task(executorPreference: executor) { await self.drainInbox() } }
+    }
+
+    private func drainInbox() {
+        while true {
+            let results = inbox.withLock { inbox -> [(Entry, Result<ExecutionEngine.Advance, any Error>)] in
+                let results = inbox.results
+                inbox.results = []
+                if results.isEmpty { inbox.draining = false }
+                return results
+            }
+            if results.isEmpty { return }
+            for (entry, result) in results { advanced(entry, result) }
+            pump()
+            fetchIfBehind()
         }
     }
 
@@ -248,12 +274,11 @@ actor Dispatcher {
         }
     }
 
+    /// Frees the execution's place; the caller (`drainInbox`) pumps once for all it released.
     private func release(_ entry: Entry) {
         inFlight -= 1
         known.remove(entry.id)
         if !entry.isLocal { queues[entry.key]?.outside -= 1 }
-        pump()
-        fetchIfBehind()
     }
 
     /// After the backlog was full, reads what was left in the table.

@@ -1,4 +1,3 @@
-import Foundation
 import JSON
 
 /// `{{ path }}` templates in node configs (spec 04: Templates). Paths start at `$context`,
@@ -49,14 +48,28 @@ enum Template {
         return .string(result + text[rest...])
     }
 
+    /// The `{{ … }}` spans of `text` and their dotted paths, found by scanning UTF-8 bytes.
     private static func spans(in text: String) -> [(range: Range<String.Index>, path: [String])] {
+        let utf8 = text.utf8
+        guard utf8.count >= 4, utf8.contains(UInt8(ascii: "{")) else { return [] }
         var result: [(Range<String.Index>, [String])] = []
-        var rest = text.startIndex
-        while let open = text.range(of: "{{", range: rest..<text.endIndex),
-              let close = text.range(of: "}}", range: open.upperBound..<text.endIndex) {
-            let inner = text[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            if !inner.isEmpty { result.append((open.lowerBound..<close.upperBound, inner.split(separator: ".").map(String.init))) }
-            rest = close.upperBound
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let next = utf8.index(after: i)
+            guard utf8[i] == UInt8(ascii: "{"), next < utf8.endIndex, utf8[next] == UInt8(ascii: "{") else { i = next; continue }
+            let innerStart = utf8.index(after: next)
+            var j = innerStart
+            var close: String.Index?
+            while j < utf8.endIndex {
+                let after = utf8.index(after: j)
+                if utf8[j] == UInt8(ascii: "}"), after < utf8.endIndex, utf8[after] == UInt8(ascii: "}") { close = j; break }
+                j = after
+            }
+            guard let close else { break }
+            let end = utf8.index(close, offsetBy: 2)
+            let inner = text[innerStart..<close].split(separator: " ", omittingEmptySubsequences: true).joined()
+            if !inner.isEmpty { result.append((i..<end, inner.split(separator: ".").map(String.init))) }
+            i = end
         }
         return result
     }
