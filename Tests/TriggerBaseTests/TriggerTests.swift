@@ -166,9 +166,10 @@ extension HTTPTestClient {
     func waitForExecution(_ id: Int64, timeout: Double = 10, appends: String = "jobs") throws -> JSON {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            let execution = try request("GET", "/api/executions:get?filterByTk=\(id)&appends=\(appends)").json["data"] ?? .null
+            let response = try request("GET", "/api/executions:get?filterByTk=\(id)&appends=\(appends)")
+            let execution = response.json["data"] ?? .null
             if let name = execution["statusName"]?.stringValue, name != "queued", name != "started" { return execution }
-            if Date() > deadline { throw Failure(description: "execution \(id) did not end: \(execution.serialized())") }
+            if Date() > deadline { throw Failure(description: "execution \(id) did not end: \(response.status) \(response.text)") }
             usleep(20_000)
         }
     }
