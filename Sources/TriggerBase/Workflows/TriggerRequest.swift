@@ -47,7 +47,7 @@ struct TriggerRequest: Sendable, Equatable {
             guard let field = catalogue.collection(current)?.field(segment), field.type.isRelation, !field.hidden,
                   let target = field.target else {
                 throw APIError(status: 400, code: "INVALID_TRIGGER_PATH",
-                               message: "'\(text)' is not a relation path of '\(collection)' ('\(segment)' is not a relation of '\(current)')",
+                               message: "path '\(text)': '\(segment)' is not a relation of '\(current)'",
                                field: "triggerWorkflows")
             }
             current = target
