@@ -68,6 +68,27 @@ final class BlockingQueue<Element: Sendable>: Sendable {
         }
     }
 
+    /// Waits up to `timeoutMicroseconds` until an element is queued (or the queue closes); true if
+    /// one is there. Elements stay queued for `take`.
+    func waitForElement(timeoutMicroseconds: Int) -> Bool {
+        let sleeping = state.withLock { state -> Bool in
+            if state.elements.count > state.head || state.isClosed { return false }
+            state.sleepers += 1
+            return true
+        }
+        guard sleeping else { return state.withLock { $0.elements.count > $0.head } }
+        if wakeUp.wait(timeout: .now() + .microseconds(timeoutMicroseconds)) == .timedOut {
+            let signalled = state.withLock { state -> Bool in
+                guard state.sleepers > 0 else { return true }
+                state.sleepers -= 1
+                return false
+            }
+            // A producer counted this sleeper off and signals (or has): take that signal.
+            if signalled { wakeUp.wait() }
+        }
+        return state.withLock { $0.elements.count > $0.head }
+    }
+
     /// Refuses further elements and wakes every waiting consumer.
     func close() {
         let sleepers = state.withLock { state -> Int in

@@ -26,7 +26,8 @@ public final class Database: Sendable {
         guard configuration.readerCount >= 1, configuration.maxBatchSize >= 1 else {
             throw .misuse("readerCount and maxBatchSize must be at least 1")
         }
-        let writer = Writer(maxBatchSize: configuration.maxBatchSize, logger: logger)
+        let writer = Writer(maxBatchSize: configuration.maxBatchSize,
+                            backgroundDelayMicroseconds: configuration.backgroundDelayMicroseconds, logger: logger)
         let writerThread = try ConnectionThread(
             name: "triggerbase.writer",
             open: { () throws(StorageError) -> WriterLoop in
@@ -81,11 +82,16 @@ public final class Database: Sendable {
 
     /// Same as the async `write`, with `completion` called on the writer thread after the commit
     /// (or at once on the caller's thread with `.closed` after `close()`). It must not block.
+    ///
+    /// A `background` job is one nobody waits on (a workflow step): when a batch holds only such
+    /// jobs, the writer waits up to `backgroundDelayMicroseconds` for a request's job to join it,
+    /// so the two share one commit instead of the request waiting behind the background commit.
     public func write<T: Sendable>(
+        background: Bool = false,
         _ job: @escaping @Sendable (SQLiteConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        submit(TypedWriteRequest(job: job, delivery: .callback(completion)))
+        submit(TypedWriteRequest(job: job, delivery: .callback(completion), isBackground: background))
     }
 
     private func submit(_ request: any WriteRequest) {
@@ -138,6 +144,8 @@ public final class Database: Sendable {
             throw .misuse("\(configuration.path) cannot use WAL mode (journal_mode is \(journalMode ?? "unknown"))")
         }
         try connection.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue)")
+        // Statement journals of the per-job savepoints stay in memory instead of temporary files.
+        try connection.execute("PRAGMA temp_store = MEMORY")
         return connection
     }
 }

@@ -8,6 +8,8 @@ protocol WriteRequest: AnyObject, Sendable {
     func complete()
     /// Hands `error` to the caller instead (the batch did not commit, or the job never ran).
     func fail(_ error: any Error)
+    /// Work nobody is waiting on (see `Database.write(background:)`).
+    var isBackground: Bool { get }
 }
 
 /// What the writer thread is asked to do.
@@ -35,10 +37,12 @@ final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
     private let job: @Sendable (SQLiteConnection) throws -> T
     private let delivery: Delivery
     private var outcome: Result<T, any Error>?
+    let isBackground: Bool
 
-    init(job: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery) {
+    init(job: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery, isBackground: Bool = false) {
         self.job = job
         self.delivery = delivery
+        self.isBackground = isBackground
     }
 
     func perform(on connection: SQLiteConnection) {

@@ -6,12 +6,14 @@ import Synchronization
 final class Writer: Sendable {
     let queue = BlockingQueue<WriterCommand>()
     let maxBatchSize: Int
+    let backgroundDelayMicroseconds: Int
     let logger: Logger?
     private let observers = Mutex<[@Sendable () -> Void]>([])
     private let statistics = Mutex<(batches: Int, jobs: Int)>((0, 0))
 
-    init(maxBatchSize: Int, logger: Logger?) {
+    init(maxBatchSize: Int, backgroundDelayMicroseconds: Int = 0, logger: Logger?) {
         self.maxBatchSize = maxBatchSize
+        self.backgroundDelayMicroseconds = backgroundDelayMicroseconds
         self.logger = logger
     }
 

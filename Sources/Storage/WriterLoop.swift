@@ -13,6 +13,8 @@ final class WriterLoop {
     private var commands: [WriterCommand] = []
     /// Jobs run in the open transaction, waiting for its `COMMIT`.
     private var pending: [any WriteRequest] = []
+    /// Commands that arrived while a background-only batch waited.
+    private var joining: [WriterCommand] = []
 
     init(connection: SQLiteConnection, writer: Writer) {
         self.connection = connection
@@ -25,6 +27,7 @@ final class WriterLoop {
     func run() {
         defer { connection.close() }
         while writer.queue.take(upTo: writer.maxBatchSize, into: &commands) {
+            holdBackgroundBatch()
             for command in commands {
                 switch command {
                 case .write(let request):
@@ -37,6 +40,19 @@ final class WriterLoop {
             commands.removeAll(keepingCapacity: true)
             commitPending()
         }
+    }
+
+    /// A batch of background jobs only waits briefly for a foreground job to share its commit.
+    private func holdBackgroundBatch() {
+        let delay = writer.backgroundDelayMicroseconds
+        guard delay > 0, commands.count < writer.maxBatchSize, commands.allSatisfy({
+            if case .write(let request) = $0 { return request.isBackground }
+            return false
+        }) else { return }
+        guard writer.queue.waitForElement(timeoutMicroseconds: delay),
+              writer.queue.take(upTo: writer.maxBatchSize - commands.count, into: &joining) else { return }
+        commands.append(contentsOf: joining)
+        joining.removeAll(keepingCapacity: true)
     }
 
     /// Runs one job in the batch transaction, opening it if needed.

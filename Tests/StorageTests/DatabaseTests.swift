@@ -57,6 +57,27 @@ struct DatabaseTests {
         #expect(batches >= 1 && batches < 64)
     }
 
+    @Test func backgroundJob_waitsBrieflySoARequestJobSharesItsCommit() async throws {
+        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 200_000 }
+        defer { database.close() }
+        let before = database.writeStatistics
+        let background = Mutex<Bool>(false)
+        database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('background')") }) { _ in
+            background.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(background.withLock { $0 } == false, "held for a foreground job")
+        try await database.write { try $0.run("INSERT INTO item(name) VALUES ('request')") }
+        #expect(database.writeStatistics.batches - before.batches == 1, "one commit for both")
+        #expect(try await Self.names(in: database) == ["background", "request"])
+
+        // Alone, a background job still commits once the delay has passed.
+        let alone = Mutex<Bool>(false)
+        database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('alone')") }) { _ in alone.withLock { $0 = true } }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(alone.withLock { $0 })
+    }
+
     @Test func failingJob_inABatch_getsItsOwnErrorWhileTheOthersCommit() async throws {
         let database = try await Self.makeWithItems()
         defer { database.close() }

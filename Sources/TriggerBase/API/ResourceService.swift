@@ -186,14 +186,18 @@ struct ResourceService: Sendable {
         var compiler = FilterCompiler(catalogue: catalogue)
         var condition = scope.sql
         let keys = try id.map { [$0] } ?? query.primaryKeys()
-        if let keys { condition += " AND t0.\"id\" IN (\(keys.map(String.init).joined(separator: ",")))" }
+        var parameters = scope.parameters
+        if let keys {
+            condition += keys.count == 1 ? " AND t0.\"id\" = ?" : " AND t0.\"id\" IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))"
+            parameters += keys.map { .integer($0) }
+        }
         if let text = query["filter"], !text.isEmpty {
             condition += " AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
         } else if keys == nil {
             throw APIError.invalidParameter("filterByTk", "filterByTk or filter is required")
         }
         let rows = try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\"",
-                                        scope.parameters + compiler.parameters)
+                                        parameters + compiler.parameters)
         let ids = rows.compactMap { $0[0].int64 }
         let single = keys?.count == 1 && query["filter"] == nil
         if single && ids.isEmpty { throw APIError.notFound }
@@ -210,10 +214,7 @@ struct ResourceService: Sendable {
             let (ids, single) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             let relations = try writer.update(collection, ids: ids, values: values)
-            var records: [JSONObject] = []
-            for chunk in ids.chunked(500) where !chunk.isEmpty {
-                records += try writer.store.select(collection, where: "t0.\"id\" IN (\(chunk.map(String.init).joined(separator: ",")))")
-            }
+            var records = try writer.store.records(collection, ids: ids)
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
             var outcome = WorkflowRuntime.WriteOutcome(data: single ? .object(records[0]) : .array(records.map(JSON.object)))
             let runs = try workflows.plan(action: "update", collection: collection, affected: ids, nested: writer.effects.created,

@@ -6,6 +6,8 @@ struct Catalogue: Sendable {
     private(set) var collections: [String: CollectionDefinition] = [:]
     /// Collection names in creation order.
     private(set) var order: [String] = []
+    /// `foreignColumns` of every collection, computed once per catalogue (it is read for every record).
+    private var foreign: [String: [(column: String, source: String)]] = [:]
 
     func collection(_ name: some StringProtocol) -> CollectionDefinition? { collections[String(name)] }
 
@@ -60,6 +62,8 @@ struct Catalogue: Sendable {
                 throw .validation(name, "collection '\(name)' declares a column twice")
             }
         }
+        next.foreign = [:]
+        for name in next.order { next.foreign[name] = next.computeForeignColumns(name) }
         return next
     }
 
@@ -76,6 +80,10 @@ struct Catalogue: Sendable {
 
     /// Foreign-key columns that other collections' hasOne / hasMany put on `name`.
     func foreignColumns(_ name: String) -> [(column: String, source: String)] {
+        foreign[name] ?? computeForeignColumns(name)
+    }
+
+    private func computeForeignColumns(_ name: String) -> [(column: String, source: String)] {
         var result: [(String, String)] = []
         let own = Set(ownColumns(name))
         for source in order {

@@ -49,6 +49,16 @@ struct RecordStore {
         return rows.first?[0].int ?? 0
     }
 
+    /// The records `ids` (in id order), chunked, with bound parameters so statements are reused.
+    func records(_ collection: String, ids: [Int64]) throws -> [JSONObject] {
+        var result: [JSONObject] = []
+        for chunk in ids.chunked(500) where !chunk.isEmpty {
+            let condition = chunk.count == 1 ? "t0.\"id\" = ?" : "t0.\"id\" IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))"
+            result += try select(collection, where: condition, parameters: chunk.map { .integer($0) })
+        }
+        return result
+    }
+
     func record(_ collection: String, id: Int64) throws -> JSONObject? {
         try select(collection, where: "t0.\"id\" = ?", parameters: [.integer(id)]).first
     }

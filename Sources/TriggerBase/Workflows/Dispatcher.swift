@@ -219,7 +219,7 @@ actor Dispatcher {
     /// Hands one step of `entry` to the writer; the result comes back to `advanced`.
     private nonisolated func submit(_ entry: Entry, completing: ExecutionEngine.NodeResult?) {
         let engine = self.engine
-        database.write({ connection in try engine.advance(entry.id, completing: completing, connection: connection) }) { result in
+        database.write(background: true, { connection in try engine.advance(entry.id, completing: completing, connection: connection) }) { result in
             self.deliver(entry, result)
         }
     }

@@ -137,11 +137,9 @@ struct PostActionTrigger {
     private func subjects(_ collection: String, ids: [Int64], appends: [[String]]) throws -> [JSONObject] {
         guard !ids.isEmpty else { return [] }
         var byID: [Int64: JSONObject] = [:]
-        for chunk in Array(Set(ids)).chunked(500) {
-            var records = try store.select(collection, where: "t0.\"id\" IN (\(chunk.map(String.init).joined(separator: ",")))")
-            try store.embed(&records, collection: collection, paths: appends)
-            for record in records { if let id = record["id"]?.intValue { byID[id] = record } }
-        }
+        var records = try store.records(collection, ids: Array(Set(ids)).sorted())
+        try store.embed(&records, collection: collection, paths: appends)
+        for record in records { if let id = record["id"]?.intValue { byID[id] = record } }
         return ids.compactMap { byID[$0] }
     }
 }
