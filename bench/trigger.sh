@@ -33,9 +33,12 @@ for c in $BENCH_CONNECTIONS; do
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     peak=$(sort -n "$WORK/samples-$c" | tail -1); peak=${peak:-0}
     at_end=$(unfinished "$db")
-    start=$(date +%s.%N)
-    while [ "$(unfinished "$db")" -gt 0 ]; do sleep 0.02; done
-    drain=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")
+    drain=0.00
+    if [ "$at_end" -gt 0 ]; then
+        start=$(date +%s.%N)
+        while [ "$(unfinished "$db")" -gt 0 ]; do sleep 0.02; done
+        drain=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")
+    fi
     kill -TERM "$TB_PID"; wait "$TB_PID" 2>/dev/null || true
     read -r posts executions resolved logs < <(python3 -c "
 import sqlite3, sys
