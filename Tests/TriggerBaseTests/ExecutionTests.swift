@@ -101,6 +101,23 @@ import Testing
         }
     }
 
+    @Test func ignoreFailResolves_queryFindsNothingAsNull_andSystemNowIsATimestamp() throws {
+        let receiver = try WebhookReceiver(statuses: [404])
+        try withTestApp(seed: WorkflowSeeds.blogWithLogs) { app in
+            let client = try app.client()
+            try client.createWorkflow(#"{"key":"lenient","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"r","type":"request","config":{"url":"\#(receiver.url)","method":"GET","retries":0,"ignoreFail":true}},{"id":"q","key":"none","type":"query","config":{"collection":"logs","filter":{"message":"absent"}}},{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"at {{$system.now}} found {{$jobsMapByNodeKey.none}}"}}}]}"#)
+            let id = try #require(try client.request("POST", "/api/posts:create?triggerWorkflows=lenient", body: #"{"title":"x"}"#).executionIDs.first)
+            let execution = try client.waitForExecution(id)
+            #expect(execution["statusName"] == "resolved")
+            let jobs = execution["jobs"]?.arrayValue ?? []
+            #expect(jobs.first { $0["nodeId"] == "r" }?["result"]?["status"] == .int(404), "ignoreFail keeps the answer")
+            #expect(jobs.first { $0["nodeId"] == "q" }?["result"] == .null)
+            #expect(receiver.received.count == 1 && receiver.received[0].method == "GET")
+            let message = try app.rows("SELECT message FROM logs")[0]["message"] ?? ""
+            #expect(message.range(of: #"^at 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z found $"#, options: .regularExpression) != nil, "\(message)")
+        }
+    }
+
     @Test func aFailedRequestCanBeRetried_keepingItsIdAndFinishedJobs() throws {
         let receiver = try WebhookReceiver(statuses: [503, 200])
         try withTestApp(seed: WorkflowSeeds.blogWithLogs) { app in
