@@ -195,7 +195,8 @@ public final class Application: Sendable {
         let access = try await database.read { connection in
             let actor = try Authenticator.authenticate(token: token, requestedRole: role, connection: connection, now: Timestamp.now())
             let permissions = try RolePermissions.load(role: actor.roleName, connection: connection) ?? RolePermissions()
-            return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil)
+            let user = try actor.userID.flatMap { try RecordStore(connection: connection, catalogue: Catalogue.base).record("users", id: $0) }
+            return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil, user: user.map(JSON.object) ?? .null)
         }
         authCache.store(key, access, expiresAt: access.actor.expiresAt, generation: generation)
         return access

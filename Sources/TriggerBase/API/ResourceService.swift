@@ -36,22 +36,22 @@ struct ResourceService: Sendable {
             scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
             scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
         }
-        let actor = access.actor
+        let actor = access.actor, user = access.user
         switch action {
         case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
         case "get": return try await get(collection, id: id, query: query, scope: scope, catalogue: catalogue)
         case "create":
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
-            let job = try createJob(collection, values: body, query: query, scope: scope, actor: actor)
+            let job = try createJob(collection, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(try await database.write(job), requestID: request.requestID)
         case "update":
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
-            let outcome = try await update(collection, id: id, values: body, query: query, scope: scope, actor: actor)
+            let outcome = try await update(collection, id: id, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
         default:
-            let outcome = try await destroy(collection, id: id, query: query, scope: scope, actor: actor)
+            let outcome = try await destroy(collection, id: id, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
         }
     }
@@ -116,7 +116,7 @@ struct ResourceService: Sendable {
     /// every item (nested values included) with the executions it fires, and answers with the
     /// records as stored.
     func createJob(_ collection: String, values: JSON, query: QueryParameters, scope: Scope,
-                   actor: Actor) throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
+                   actor: Actor, user: JSON) throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
         let bulk: Bool
         let items: [JSON]
         switch values {
@@ -139,8 +139,10 @@ struct ResourceService: Sendable {
                 }
                 created.append(result)
             }
+            var stored: [Int64: JSONObject] = [:]
             let records: [JSON] = try created.map { id, relations in
                 var records = try writer.store.select(collection, where: "t0.\"id\" = ?", parameters: [.integer(id)])
+                stored[id] = records[0]
                 try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] } + appends)
                 return .object(records[0])
             }
@@ -149,8 +151,8 @@ struct ResourceService: Sendable {
             let ownSet = Set(own)
             let nested = writer.effects.created.filter { !($0.collection == collection && ownSet.contains($0.id)) }
             let runs = try workflows.plan(action: "create", collection: collection, affected: own, nested: Array(nested),
-                                          request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
-            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+                                          request: trigger, actor: actor, store: writer.store, stored: (collection, stored), fired: &outcome.fired)
+            try workflows.insert(runs, actor: actor, user: user, store: writer.store, fired: &outcome.fired)
             return outcome
         }
     }
@@ -165,7 +167,7 @@ struct ResourceService: Sendable {
             let grant = try access.require("create", on: collection)
             let body = try Self.parseBody(request.body)
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: schema.current)
-            let job = try createJob(collection, values: body, query: query, scope: Scope(), actor: access.actor)
+            let job = try createJob(collection, values: body, query: query, scope: Scope(), actor: access.actor, user: access.user)
             database.write(job) { [workflows] result in
                 switch result {
                 case .success(let outcome):
@@ -205,7 +207,7 @@ struct ResourceService: Sendable {
     }
 
     private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
-                        actor: Actor) async throws -> WorkflowRuntime.WriteOutcome {
+                        actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw APIError.badRequest("the body must be a JSON object") }
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
@@ -219,14 +221,14 @@ struct ResourceService: Sendable {
             var outcome = WorkflowRuntime.WriteOutcome(data: single ? .object(records[0]) : .array(records.map(JSON.object)))
             let runs = try workflows.plan(action: "update", collection: collection, affected: ids, nested: writer.effects.created,
                                           request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
-            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+            try workflows.insert(runs, actor: actor, user: user, store: writer.store, fired: &outcome.fired)
             return outcome
         }
     }
 
     /// Deletes the records in scope; workflows see each record as it was before (spec 04).
     private func destroy(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
-                         actor: Actor) async throws -> WorkflowRuntime.WriteOutcome {
+                         actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
         return try await database.write { connection in
@@ -238,7 +240,7 @@ struct ResourceService: Sendable {
                                           request: trigger, actor: actor, store: writer.store, fired: &fired)
             let count = try writer.destroy(collection, ids: ids)
             var outcome = WorkflowRuntime.WriteOutcome(data: .int(Int64(count)), fired: fired)
-            try workflows.insert(runs, actor: actor, store: writer.store, fired: &outcome.fired)
+            try workflows.insert(runs, actor: actor, user: user, store: writer.store, fired: &outcome.fired)
             return outcome
         }
     }

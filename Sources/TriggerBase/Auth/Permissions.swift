@@ -70,6 +70,9 @@ struct AccessCheck: Sendable {
     let actor: Actor
     let permissions: RolePermissions
     let hadToken: Bool
+    /// The acting user's record without hidden fields (null for anonymous), for workflow contexts;
+    /// cached with the rest, and dropped with it whenever users change.
+    var user: JSON = .null
 
     var isRoot: Bool { actor.roleName == "root" }
     var isManager: Bool { actor.roleName == "root" || actor.roleName == "admin" }

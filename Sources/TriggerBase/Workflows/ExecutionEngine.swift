@@ -68,7 +68,7 @@ struct ExecutionEngine: Sendable {
         if let limit = version.timeoutMilliseconds {
             run.deadline = (startedAt.flatMap(Timestamp.milliseconds) ?? now) + limit
         }
-        try run.loadJobs()
+        if !row[1].isNull { try run.loadJobs() }  // a queued execution has never run a node
         if let completing {
             let status = run.timedOut ? ExecutionStatus.aborted : completing.status
             try run.storeJob(nodeID: completing.nodeID, key: run.key(of: completing.nodeID, in: version.nodes), status: status,

@@ -44,7 +44,8 @@ struct ExecutionService: Sendable {
         return ResourceService.ok(record)
     }
 
-    /// A failed, errored or aborted execution runs again from the node that stopped it, keeping its id.
+    /// A failed, errored or aborted execution runs again from the node that stopped it, keeping its
+    /// id; it is `started` again at once (only never-run executions are `queued`).
     private func retry(_ id: Int64) async throws -> HTTPResponse {
         let record = try await database.write { connection -> JSON in
             let status = try Self.status(id, connection)
@@ -54,7 +55,7 @@ struct ExecutionService: Sendable {
             }
             try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < 0", [.integer(id)])
             try connection.run("""
-                UPDATE "executions" SET "status" = NULL, "reason" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?
+                UPDATE "executions" SET "status" = 0, "reason" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?
                 """, [.text(Timestamp.now()), .integer(id)])
             return try Self.read(id, connection)
         }

@@ -36,6 +36,19 @@ struct PostActionTrigger {
     let index: WorkflowRegistry.Index
     let store: RecordStore
     let actor: Actor
+    /// The actor's user record, when the caller has it already (else it is read here).
+    var user: JSON = .null
+    /// Records the job has just read, as stored (no relations embedded), so subjects need no second read.
+    var stored: (collection: String, records: [Int64: JSONObject])?
+
+    init(index: WorkflowRegistry.Index, store: RecordStore, actor: Actor, user: JSON = .null,
+         stored: (collection: String, records: [Int64: JSONObject])? = nil) {
+        self.index = index
+        self.store = store
+        self.actor = actor
+        self.user = user
+        self.stored = stored
+    }
 
     /// An execution to insert: the version and the subject.
     struct Run { var version: WorkflowVersion; var subject: JSONObject }
@@ -85,8 +98,8 @@ struct PostActionTrigger {
     func insert(_ runs: [Run], fired: inout FiredWorkflows) throws {
         guard !runs.isEmpty else { return }
         let now: SQLiteValue = .text(Timestamp.now())
-        var user: JSON = .null
-        if let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
+        var user = self.user
+        if user.isNull, let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
         for run in runs {
             let context: JSON = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
             try store.connection.run("""
@@ -137,7 +150,13 @@ struct PostActionTrigger {
     private func subjects(_ collection: String, ids: [Int64], appends: [[String]]) throws -> [JSONObject] {
         guard !ids.isEmpty else { return [] }
         var byID: [Int64: JSONObject] = [:]
-        var records = try store.records(collection, ids: Array(Set(ids)).sorted())
+        let unique = Array(Set(ids)).sorted()
+        var records: [JSONObject]
+        if let stored, stored.collection == collection, unique.allSatisfy({ stored.records[$0] != nil }) {
+            records = unique.compactMap { stored.records[$0] }
+        } else {
+            records = try store.records(collection, ids: unique)
+        }
         try store.embed(&records, collection: collection, paths: appends)
         for record in records { if let id = record["id"]?.intValue { byID[id] = record } }
         return ids.compactMap { byID[$0] }

@@ -34,16 +34,17 @@ final class WorkflowRuntime: Sendable {
     /// Inside a write job: fires the workflows for an action's records (see `PostActionTrigger`).
     /// For a destroy, `plan` before deleting and `insert` after.
     func plan(action: String, collection: String, affected: [Int64], nested: [(collection: String, id: Int64)],
-              request: TriggerRequest, actor: Actor, store: RecordStore, fired: inout FiredWorkflows) throws -> [PostActionTrigger.Run] {
+              request: TriggerRequest, actor: Actor, store: RecordStore, stored: (collection: String, records: [Int64: JSONObject])? = nil,
+              fired: inout FiredWorkflows) throws -> [PostActionTrigger.Run] {
         let index = registry.current
         guard !request.items.isEmpty || !index.global.isEmpty else { return [] }
-        return try PostActionTrigger(index: index, store: store, actor: actor)
+        return try PostActionTrigger(index: index, store: store, actor: actor, stored: stored)
             .plan(action: action, collection: collection, affected: affected, nested: nested, request: request, fired: &fired)
     }
 
-    func insert(_ runs: [PostActionTrigger.Run], actor: Actor, store: RecordStore, fired: inout FiredWorkflows) throws {
+    func insert(_ runs: [PostActionTrigger.Run], actor: Actor, user: JSON, store: RecordStore, fired: inout FiredWorkflows) throws {
         guard !runs.isEmpty else { return }
-        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor).insert(runs, fired: &fired)
+        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor, user: user).insert(runs, fired: &fired)
         if fired.syncExecutionIDs.count < fired.executionIDs.count { dispatcher.noteQueued() }
     }
 
