@@ -19,7 +19,12 @@ enum Bootstrap {
             return try Authenticator.issueToken(userID: userID, name: "root", role: nil, expiresAt: nil, connection: connection).token
         }
         guard let token else { return }
-        FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            // The root user exists but nobody can read its token: say so once, loudly (create a new
+            // one with `triggerbase token create --user root`).
+            logger.error("created the root user but could not write \(path); use `triggerbase token create --user root`", ["tokenFile": .string(path)])
+            return
+        }
         // Logged as a warning so that it shows at every log level: it is the one time the path is said.
         logger.warning("created the root user; its token is in \(path) (mode 0600)", ["tokenFile": .string(path)])
     }
