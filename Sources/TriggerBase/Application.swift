@@ -26,6 +26,7 @@ public final class Application: Sendable {
     private let identities: IdentityService
     private let workflows: WorkflowService
     private let executions: ExecutionService
+    private let directStart: DirectStartService
     let workflowRuntime: WorkflowRuntime
     let authCache = AuthCache()
     private let health: HealthProbe
@@ -55,7 +56,9 @@ public final class Application: Sendable {
         resources = ResourceService(database: database, schema: schema, workflows: workflowRuntime)
         collections = CollectionService(database: database, schema: schema)
         identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
-        workflows = WorkflowService(database: database, schema: schema, resources: resources, registry: workflowRuntime.registry)
+        directStart = DirectStartService(database: database, workflows: workflowRuntime)
+        workflows = WorkflowService(database: database, schema: schema, resources: resources, registry: workflowRuntime.registry,
+                                    directStart: directStart)
         executions = ExecutionService(database: database, resources: resources, workflows: workflowRuntime)
         health = HealthProbe(database: database)
         health.start()
@@ -162,6 +165,9 @@ public final class Application: Sendable {
             }
             let query = QueryParameters(request.query)
             let access = try await authenticate(request, query: query)
+            if path.hasPrefix("/api/workflow/") {
+                return try await directStart.handle(path: path.dropFirst("/api/workflow/".count), request: request, query: query, access: access)
+            }
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
                 if collection == "collections" { return try await collections.handle(action: action, request: request, query: query, access: access) }

@@ -2,7 +2,7 @@ import HTTPServer
 import JSON
 import Storage
 
-/// `/api/workflows:list|get|create|update|destroy|revision` (spec 04), root and admin only.
+/// `/api/workflows:list|get|create|update|destroy|revision|execute` (specs 04, 05), root and admin only.
 /// Reads go through the resource service (filters, sort, paging over the built-in `workflows`
 /// collection); writes keep the version rules: one current version per key, enabling makes a
 /// version current and disables the previous one, and a version with executions keeps its
@@ -12,6 +12,7 @@ struct WorkflowService: Sendable {
     let schema: SchemaState
     let resources: ResourceService
     let registry: WorkflowRegistry
+    let directStart: DirectStartService
 
     func handle(action: String, id: Int64?, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
         try access.requireManager()
@@ -21,6 +22,10 @@ struct WorkflowService: Sendable {
         case "create":
             try Route.checkMethod(request.method, action: action)
             return try await create(try ResourceService.parseBody(request.body), actorID: access.actor.userID)
+        case "execute":
+            guard request.method == "POST" else { throw Route.methodNotAllowed("POST") }
+            guard let versionID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the version id is required") }
+            return try await execute(versionID, body: request.body.isEmpty ? .object([:]) : try ResourceService.parseBody(request.body), access: access)
         case "update", "destroy", "revision":
             guard request.method == "POST" || (action == "update" && ["PUT", "PATCH"].contains(request.method))
                 || (action == "destroy" && request.method == "DELETE") else { throw Route.methodNotAllowed("POST") }
@@ -106,6 +111,43 @@ struct WorkflowService: Sendable {
             return try Self.read(newID, connection)
         }
         return ResourceService.ok(saved)
+    }
+
+    /// NocoBase's `workflows:execute` (spec 05): runs that version now, in the request, with
+    /// `values.data` (an object, or the id of a record of its collection) and optionally another
+    /// user; answers `{"data": {"execution": {"id", "status"}}}`, or `execution: null` when the
+    /// record does not exist.
+    func execute(_ versionID: Int64, body: JSON, access: AccessCheck) async throws -> HTTPResponse {
+        let values = body["values"] ?? .object([:])
+        guard case .object = values else { throw APIError.validation("values", "values must be an object") }
+        let catalogue = schema.current
+        let prepared = try await database.read { connection -> (data: JSON, user: JSON)? in
+            guard let definition = try Self.load(versionID, connection) else { throw APIError.notFound }
+            var data = values["data"] ?? .object([:])
+            if let recordID = data.intValue {
+                guard let collection = definition.config["collection"]?.stringValue,
+                      let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: recordID) else { return nil }
+                data = .object(record)
+            } else if case .object = data {} else {
+                throw APIError.validation("values.data", "data must be an object or a record id")
+            }
+            var user = access.user
+            if let userID = values["userId"]?.intValue {
+                guard let record = try RecordStore(connection: connection, catalogue: Catalogue.base).record("users", id: userID) else {
+                    throw APIError.validation("values.userId", "user \(userID) does not exist")
+                }
+                user = .object(record)
+            }
+            return (data, user)
+        }
+        guard let prepared else { return ResourceService.ok(["execution": .null]) }
+        let context: JSON = ["data": prepared.data, "user": prepared.user, "roleName": .string(access.actor.roleName)]
+        let (id, _) = try await directStart.insertExecution(versionID, context: context, businessKey: nil, runHere: true)
+        _ = await directStart.workflows.runSync([id])
+        let status = try await database.read { connection in
+            try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64
+        }
+        return ResourceService.ok(["execution": ["id": .int(id), "status": status.map(JSON.int) ?? .null]])
     }
 
     // MARK: Rows
