@@ -27,6 +27,8 @@ public final class Application: Sendable {
     private let workflows: WorkflowService
     private let executions: ExecutionService
     private let directStart: DirectStartService
+    private let recordWorkflows: RecordWorkflowService
+    private let recordWorkflowDefinitions: RecordWorkflowDefinitionService
     let workflowRuntime: WorkflowRuntime
     let authCache = AuthCache()
     private let health: HealthProbe
@@ -57,6 +59,8 @@ public final class Application: Sendable {
         collections = CollectionService(database: database, schema: schema)
         identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
         directStart = DirectStartService(database: database, workflows: workflowRuntime)
+        recordWorkflows = RecordWorkflowService(database: database, schema: schema, workflows: workflowRuntime)
+        recordWorkflowDefinitions = RecordWorkflowDefinitionService(database: database)
         workflows = WorkflowService(database: database, schema: schema, resources: resources, registry: workflowRuntime.registry,
                                     directStart: directStart)
         executions = ExecutionService(database: database, resources: resources, workflows: workflowRuntime)
@@ -168,6 +172,15 @@ public final class Application: Sendable {
             if path.hasPrefix("/api/workflow/") {
                 return try await directStart.handle(path: path.dropFirst("/api/workflow/".count), request: request, query: query, access: access)
             }
+            if path == "/api/management/workflow/definitions" || path.hasPrefix("/api/management/workflow/definitions/") {
+                return try await recordWorkflowDefinitions.handle(path: path.dropFirst("/api/management/workflow/definitions".count),
+                                                                  request: request, access: access)
+            }
+            if let (collection, id, resource) = RecordWorkflowService.route(path.dropFirst(5)) {
+                return resource == "events"
+                    ? try await recordWorkflows.invoke(collection: collection, id: id, request: request, query: query, access: access)
+                    : try await recordWorkflows.history(collection: collection, id: id, request: request, access: access)
+            }
             switch try Route.parse(path.dropFirst(5), method: request.method) {
             case .resource(let collection, let action, let id):
                 if collection == "collections" { return try await collections.handle(action: action, request: request, query: query, access: access) }
@@ -176,6 +189,10 @@ public final class Application: Sendable {
                 }
                 if collection == "executions" {
                     return try await executions.handle(action: action, id: id, request: request, query: query, access: access)
+                }
+                if action == "invokeWorkflow" {
+                    guard let recordID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the record id is required") }
+                    return try await recordWorkflows.invoke(collection: collection, id: recordID, request: request, query: query, access: access)
                 }
                 if ["auth", "apiKeys", "users", "roles"].contains(collection) {
                     return try await identities.handle(resource: collection, action: action, id: id, request: request, query: query, access: access)

@@ -7,7 +7,8 @@ import Storage
 /// without one are inserted unless an identical record exists; `roles` and `users` are upserted by
 /// name; `workflows` by key (identical content changes nothing; a changed definition updates the
 /// current version, or becomes a new current version once the old one has executions).
-/// `recordWorkflows` is accepted and applied by the issue that adds record workflows.
+/// `recordWorkflows` are saved and published before the collections (so those can bind to them);
+/// identical content makes no new version.
 enum Seed {
     struct Summary: Sendable { var collections = 0; var created = 0; var updated = 0 }
 
@@ -29,8 +30,24 @@ enum Seed {
         let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
         let users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
         let workflows = try (document["workflows"]?.arrayValue ?? []).enumerated().map(seedWorkflow)
+        let recordWorkflows = try (document["recordWorkflows"]?.arrayValue ?? []).enumerated().map { index, item in
+            guard let id = item["id"]?.stringValue, RecordWorkflowDefinitionService.isValidID(id) else {
+                throw APIError.validation("recordWorkflows[\(index)].id", "a seeded record workflow needs a valid id")
+            }
+            var object = item.objectValue ?? [:]
+            _ = object.removeValue(forKey: "version")
+            _ = object.removeValue(forKey: "published")
+            return (id, JSON.object(object), try RecordWorkflowDefinition.parse(.object(object), id: id))
+        }
         let summary = try await database.write { [definitions] connection -> Summary in
             var summary = Summary()
+            for (id, definition, parsed) in recordWorkflows {
+                try RecordWorkflowDefinitionService.save(id, definition, parsed: parsed, claimedVersion: nil, actorID: nil,
+                                                         connection: connection, skipIdentical: true)
+                if try RecordWorkflowDefinitionService.latest(id, connection)?.published == false {
+                    _ = try RecordWorkflowDefinitionService.publish(id, claimedVersion: nil, connection: connection)
+                }
+            }
             let catalogue = definitions.isEmpty ? schema.writerCatalogue : try schema.apply(definitions, connection: connection)
             summary.collections = definitions.count
             for role in roles { try role.apply(connection) }

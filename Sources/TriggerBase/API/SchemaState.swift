@@ -22,6 +22,13 @@ final class SchemaState: Sendable {
     /// Adds collections (or fields) inside a write job: DDL, catalogue rows, and the writer's view.
     func apply(_ definitions: [CollectionDefinition], connection: SQLiteConnection, replaceExisting: Bool = true) throws -> Catalogue {
         let old = writerCatalogue
+        for definition in definitions {
+            guard let binding = definition.workflowDefinition else { continue }
+            guard try !connection.query("SELECT 1 FROM \"recordWorkflowDefinitions\" WHERE \"id\" = ? AND \"published\" = 1 LIMIT 1",
+                                        [.text(binding)]).isEmpty else {
+                throw APIError.validation("workflowDefinition", "'\(binding)' is not a published record workflow")
+            }
+        }
         let new = try old.adding(definitions)
         for statement in SchemaBuilder.statements(from: old, to: new) { try connection.execute(statement) }
         for name in Set(definitions.map(\.name)) {

@@ -31,6 +31,7 @@ struct Catalogue: Sendable {
         for definition in definitions {
             if var existing = next.collections[definition.name] {
                 for field in definition.fields where existing.field(field.name) == nil { existing.fields.append(field) }
+                if existing.workflowDefinition == nil { existing.workflowDefinition = definition.workflowDefinition }
                 next.collections[definition.name] = existing
             } else {
                 next.collections[definition.name] = definition
@@ -76,6 +77,7 @@ struct Catalogue: Sendable {
     func ownColumns(_ name: String) -> [String] {
         guard let definition = collections[name] else { return [] }
         return CollectionDefinition.systemColumns + definition.fields.compactMap(\.column)
+            + (definition.workflowDefinition == nil ? [] : CollectionDefinition.workflowColumns.map(\.name))
     }
 
     /// Foreign-key columns that other collections' hasOne / hasMany put on `name`.

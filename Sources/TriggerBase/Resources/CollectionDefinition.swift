@@ -43,6 +43,13 @@ struct FieldDefinition: Sendable, Equatable {
 struct CollectionDefinition: Sendable, Equatable {
     var name: String
     var fields: [FieldDefinition]
+    /// The record workflow its records move through (spec 06), if bound.
+    var workflowDefinition: String? = nil
+
+    /// Columns a collection bound to a record workflow has besides its fields.
+    static let workflowColumns: [(name: String, type: FieldType)] = [
+        ("workflowState", .string), ("workflowVersion", .integer), ("published", .boolean), ("publishedAt", .datetime),
+    ]
 
     /// A declared field, or one of the read-only system relations `createdBy` / `updatedBy`.
     func field(_ name: String) -> FieldDefinition? {
@@ -105,12 +112,14 @@ struct CollectionDefinition: Sendable, Equatable {
     /// Names that are management resources or internal tables, so never collections.
     static let reservedNames: Set<String> = [
         "collections", "users", "roles", "workflows", "executions", "jobs", "apiKeys", "auth", "tokens",
-        "migrations", "workflow", "management", "health", "metrics", "openapi",
+        "migrations", "workflow", "management", "health", "metrics", "openapi", "recordWorkflowDefinitions", "recordWorkflowHistory",
     ]
 
     /// The JSON form (as `collections:get` answers and as stored).
     var json: JSON {
-        .object(["name": .string(name), "fields": .array(fields.map(\.json))])
+        var object: JSONObject = ["name": .string(name), "fields": .array(fields.map(\.json))]
+        if let workflowDefinition { object["workflowDefinition"] = .string(workflowDefinition) }
+        return .object(object)
     }
 }
 
@@ -201,6 +210,16 @@ extension CollectionDefinition {
                 fields.append(field)
             }
         }
-        return CollectionDefinition(name: name, fields: fields)
+        var binding: String?
+        if let value = object["workflowDefinition"], !value.isNull {
+            guard let id = value.stringValue, RecordWorkflowDefinitionService.isValidID(id) else {
+                throw .validation("workflowDefinition", "workflowDefinition must be a record workflow id")
+            }
+            binding = id
+        }
+        for field in fields where workflowColumns.contains(where: { $0.name == field.name }) && binding != nil {
+            throw .validation("fields", "'\(field.name)' is a record workflow column")
+        }
+        return CollectionDefinition(name: name, fields: fields, workflowDefinition: binding)
     }
 }

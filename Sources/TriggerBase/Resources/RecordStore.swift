@@ -21,6 +21,11 @@ struct RecordStore {
             guard let column = field.column else { continue }
             object[column] = RecordCodec.decode(row[column] ?? .null, type: field.type == .belongsTo ? .integer : field.type)
         }
+        if definition.workflowDefinition != nil {
+            for (column, type) in CollectionDefinition.workflowColumns {
+                object[column] = RecordCodec.decode(row[column] ?? .null, type: type)
+            }
+        }
         for column in foreignColumns {
             object[column] = RecordCodec.decode(row[column] ?? .null, type: .integer)
         }

@@ -37,6 +37,16 @@ struct RecordWriter {
         var problems: [APIError.Item] = []
         try checkKeys(object, definition: definition, path: path, problems: &problems)
         for (column, value) in fixed { columns.append(column); parameters.append(value) }
+        if let binding = definition.workflowDefinition {
+            // A bound record starts in the first state of the latest published definition.
+            guard let state = try connection.query("""
+                SELECT "initialState" FROM "recordWorkflowDefinitions" WHERE "id" = ? AND "published" = 1 ORDER BY "major" DESC LIMIT 1
+                """, [.text(binding)]).first?[0].string else {
+                throw APIError(status: 409, code: "WORKFLOW_NOT_PUBLISHED", message: "record workflow '\(binding)' has no published version")
+            }
+            columns.append("workflowState")
+            parameters.append(.text(state))
+        }
         let assigned = try assignments(object, definition: definition, path: path, creating: true, skipping: Set(fixed.keys))
         columns += assigned.columns
         parameters += assigned.values
@@ -178,6 +188,7 @@ struct RecordWriter {
         var problems: [APIError.Item] = []
         try checkKeys(object, definition: definition, path: "", problems: &problems)
         var sets: [String] = ["\"updatedAt\" = ?", "\"updatedById\" = ?"]
+        if definition.workflowDefinition != nil { sets.append("\"workflowVersion\" = \"workflowVersion\" + 1") }
         var parameters: [SQLiteValue] = [.text(now), actorID.map { .integer($0) } ?? .null]
         let assigned = try assignments(object, definition: definition, path: "", creating: false, skipping: [])
         sets += assigned.columns.map { "\(Name.quoted($0)) = ?" }

@@ -16,8 +16,12 @@ enum SchemaBuilder {
                     "\(q("updatedById")) INTEGER",
                 ]
                 for field in definition.fields { if let column = columnDefinition(field) { columns.append(column) } }
+                if definition.workflowDefinition != nil { columns += workflowColumns }
                 sql.append("CREATE TABLE \(q(name)) (\(columns.joined(separator: ", ")))")
             } else {
+                if definition.workflowDefinition != nil && old.collection(name)?.workflowDefinition == nil {
+                    sql += workflowColumns.map { "ALTER TABLE \(q(name)) ADD COLUMN \($0)" }
+                }
                 let oldFields = Set(old.collection(name)?.fields.map(\.name) ?? [])
                 for field in definition.fields where !oldFields.contains(field.name) {
                     if let column = columnDefinition(field) { sql.append("ALTER TABLE \(q(name)) ADD COLUMN \(column)") }
@@ -52,6 +56,12 @@ enum SchemaBuilder {
         }
         return sql
     }
+
+    /// workflowState, workflowVersion (raised by every write), published, publishedAt (spec 06).
+    static let workflowColumns = [
+        "\"workflowState\" TEXT", "\"workflowVersion\" INTEGER NOT NULL DEFAULT 1",
+        "\"published\" INTEGER NOT NULL DEFAULT 0", "\"publishedAt\" TEXT",
+    ]
 
     private static func columnDefinition(_ field: FieldDefinition) -> String? {
         let name = Name.quoted(field.column ?? field.name)

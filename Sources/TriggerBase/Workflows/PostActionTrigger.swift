@@ -95,18 +95,20 @@ struct PostActionTrigger {
 
     /// Inserts the runs' execution rows: async ones queued, sync ones already `started` (the
     /// request runs them; after a crash the dispatcher resumes them like any started execution).
-    func insert(_ runs: [Run], fired: inout FiredWorkflows) throws {
+    /// `context` adds keys to every execution's context (`event` for record-workflow events).
+    func insert(_ runs: [Run], fired: inout FiredWorkflows, context extra: JSONObject = [:]) throws {
         guard !runs.isEmpty else { return }
         let now: SQLiteValue = .text(Timestamp.now())
         var user = self.user
         if user.isNull, let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
         for run in runs {
-            let context: JSON = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
+            var context: JSONObject = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
+            for (key, value) in extra { context[key] = value }
             try store.connection.run("""
                 INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "startedAt")
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, [now, now, .integer(run.version.id), .text(run.version.key), run.version.sync ? .integer(0) : .null,
-                      .text(context.serialized()), run.version.sync ? now : .null])
+                      .text(JSON.object(context).serialized()), run.version.sync ? now : .null])
             let id = store.connection.lastInsertRowID
             fired.executionIDs.append(id)
             if run.version.sync { fired.syncExecutionIDs.append(id) }

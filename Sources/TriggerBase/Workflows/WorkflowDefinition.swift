@@ -70,7 +70,7 @@ struct WorkflowDefinition: Sendable, Equatable {
                 guard let action = item.stringValue, Self.triggerActions.contains(action) else {
                     throw Self.invalid("config.actions[\(i)]", "actions are create, update, destroy or workflowEvent")
                 }
-                if action == "workflowEvent" {
+                if action == "workflowEvent", collection.flatMap({ catalogue.collection($0)?.workflowDefinition }) == nil {
                     throw Self.invalid("config.actions[\(i)]", "workflowEvent needs a collection bound to a record workflow")
                 }
             }

@@ -42,9 +42,10 @@ final class WorkflowRuntime: Sendable {
             .plan(action: action, collection: collection, affected: affected, nested: nested, request: request, fired: &fired)
     }
 
-    func insert(_ runs: [PostActionTrigger.Run], actor: Actor, user: JSON, store: RecordStore, fired: inout FiredWorkflows) throws {
+    func insert(_ runs: [PostActionTrigger.Run], actor: Actor, user: JSON, store: RecordStore, fired: inout FiredWorkflows,
+                context: JSONObject = [:]) throws {
         guard !runs.isEmpty else { return }
-        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor, user: user).insert(runs, fired: &fired)
+        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor, user: user).insert(runs, fired: &fired, context: context)
         if fired.syncExecutionIDs.count < fired.executionIDs.count { dispatcher.noteQueued() }
     }
 
