@@ -5,6 +5,7 @@ import Storage
 /// `/api/management/workflow/definitions[/<id>[/workflow/events]]` (spec 06), root and admin:
 /// every save is a new version ("0.1", "0.2" … then "1.0" once published, "1.1" …); a body whose
 /// `version` is not the latest is 409 `NotLatestVersion`; publishing is an event on the definition.
+/// Answers are Contensis-shaped: the definition object itself (a JSON array for the list).
 struct RecordWorkflowDefinitionService: Sendable {
     let database: Database
 
@@ -13,11 +14,11 @@ struct RecordWorkflowDefinitionService: Sendable {
         let parts = path.split(separator: "/").map(String.init)
         switch (request.method, parts.count) {
         case ("GET", 0), ("HEAD", 0): return try await list()
-        case ("GET", 1), ("HEAD", 1): return ResourceService.ok(try await read(parts[0]))
+        case ("GET", 1), ("HEAD", 1): return .json(try await read(parts[0]).serializedBytes())
         case ("PUT", 1):
-            return ResourceService.ok(try await save(parts[0], try ResourceService.parseBody(request.body), actorID: access.actor.userID))
+            return .json(try await save(parts[0], try ResourceService.parseBody(request.body), actorID: access.actor.userID).serializedBytes())
         case ("POST", 3) where parts[1] == "workflow" && parts[2] == "events":
-            return ResourceService.ok(try await publish(parts[0], try ResourceService.parseBody(request.body)))
+            return .json(try await publish(parts[0], try ResourceService.parseBody(request.body)).serializedBytes())
         case (_, 0...3):
             throw Route.methodNotAllowed(parts.count == 1 ? "GET, PUT" : parts.count == 3 ? "POST" : "GET")
         default:
@@ -37,7 +38,7 @@ struct RecordWorkflowDefinitionService: Sendable {
                 try row[0].string.flatMap { try Self.latest($0, connection) }.map(Self.json)
             }
         }
-        return ResourceService.ok(.array(items))
+        return .json(JSON.array(items).serializedBytes())
     }
 
     private func read(_ id: String) async throws -> JSON {
