@@ -23,9 +23,9 @@ import Testing
         {"id":"submit","transitionTo":"review","exitActions":[{"invokeAction":"validateEntry"}],"parameters":[]},
         {"id":"edit","transitionTo":null,"exitActions":[{"invokeAction":"updateEntry"}],"parameters":[]}]},
       {"id":"review","entryActions":[],"events":[
-        {"id":"approve","roles":["editor"],"transitionTo":"live","exitActions":[{"invokeAction":"publishEntry"}],"parameters":[]},
+        {"id":"approve","roles":["editor"],"transitionTo":"live","exitActions":[],"parameters":[]},
         {"id":"reject","transitionTo":"draft","exitActions":[],"parameters":[{"id":"why","dataType":"string","default":null,"validations":{"required":{"message":"Say why"}}}]}]},
-      {"id":"live","entryActions":[],"events":[
+      {"id":"live","entryActions":[{"invokeAction":"publishEntry"}],"events":[
         {"id":"withdraw","transitionTo":"draft","exitActions":[{"invokeAction":"unpublishEntry"}],"parameters":[]}]}]}
     """#
 
@@ -154,7 +154,7 @@ import Testing
             let rootApprove = try root.request("POST", "/api/notes/1/workflow/events", body: #"{"event":"reject"}"#)
             #expect(rootApprove.status == 422 && rootApprove.json["errors"]?[path: ["0", "message"]] == "Say why")
             let approved = try root.request("POST", "/api/notes/1/workflow/events", body: #"{"event":"approve"}"#)
-            #expect(approved.json["data"]?["published"] == true, "root may invoke any event; publishEntry")
+            #expect(approved.json["data"]?["published"] == true, "root may invoke any event; live's entry action publishes")
             let withdrawn = try root.request("POST", "/api/notes/1/workflow/events", body: #"{"event":"withdraw"}"#)
             #expect(withdrawn.json["data"]?["published"] == false && withdrawn.json["data"]?["publishedAt"] == .null, "unpublishEntry")
         }
