@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every benchmark of the project, one after the other on one release build, then one table:
+# GET /health beside nginx, member creates, and member creates firing a workflow (with the drain
+# and the posts = executions = logs check), at each of BENCH_CONNECTIONS, and the server's memory.
+# The README's performance section quotes this table. Takes about 4 minutes with the defaults.
+#   bash bench/run-all.sh            (BENCH_DURATION, BENCH_CONNECTIONS, TRIGGERBASE_BIN as in lib.sh)
+source "$(dirname "$0")/lib.sh"
+need wrk nginx curl python3
+TRIGGERBASE_BIN=$(release_binary)
+export TRIGGERBASE_BIN BENCH_DURATION BENCH_CONNECTIONS
+
+for script in health create trigger; do
+    echo "== bench/$script.sh" >&2
+    bash "$ROOT/bench/$script.sh" | tee "$WORK/$script.out" >&2
+done
+
+python3 - "$WORK" <<'PY'
+import re, sys
+work = sys.argv[1]
+def rows(name, pattern):
+    found = {}
+    for line in open(f"{work}/{name}.out"):
+        m = re.match(pattern, line)
+        if m: found[m.group(1)] = [part.strip() for part in line.split("|")]
+    return found
+health = rows("health", r"\s*(\d+) \|")
+create = rows("create", r"(\d+)\s+\|")
+trigger = rows("trigger", r"(\d+)\s+\|")
+memory = next((l.split(":", 1)[1].strip() for l in open(f"{work}/health.out") if l.startswith("triggerbase memory")), "-")
+print()
+print("| workload | connections | req/s | p50 | p99 | notes |")
+print("| --- | --- | --- | --- | --- | --- |")
+for c, r in health.items():
+    print(f"| GET /health | {c} | {r[1]} | - | {r[2]} | nginx {r[3]} req/s, p99 {r[4]}: {r[5]} of nginx |")
+for c, r in create.items():
+    rps, p50, p99 = r[1].split()
+    print(f"| POST posts:create (member) | {c} | {rps} | {p50} ms | {p99} ms | average write batch {r[2]}; {r[3]} |")
+for c, r in trigger.items():
+    rps, p50, p99 = r[1].split()
+    peak, at_end, drain = r[2].split()
+    print(f"| posts:create?triggerWorkflows=logPost | {c} | {rps} | {p50} ms | {p99} ms | unfinished executions: peak {peak}, {at_end} at load end, drained in {drain} s; {r[3]} |")
+print(f"\ntriggerbase memory after the /health runs: {memory}")
+PY
