@@ -91,7 +91,7 @@ enum Seed {
         guard case .object(let object) = item, let key = object["key"]?.stringValue else {
             throw APIError.validation("workflows[\(index)]", "a seeded workflow is an object with a key")
         }
-        guard WorkflowDefinition.isValidKey(key) else { throw APIError.invalidName(key) }
+        guard WorkflowDefinition.isValidKey(key) else { throw WorkflowDefinition.invalid("workflows[\(index)].key", "'\(key)' is not a valid key (^[A-Za-z0-9_-]{1,64}$)") }
         var definition = WorkflowDefinition(key: key)
         try definition.merge(object)
         return definition

@@ -172,7 +172,7 @@ struct ResourceService: Sendable {
                 switch result {
                 case .success(let outcome):
                     if let response = workflows.immediateResponse(outcome, requestID: request.requestID) { respond(response); return }
-                    Task { respond(await workflows.response(outcome, requestID: request.requestID)) }
+                    Task(executorPreference: workflows.executor) { respond(await workflows.response(outcome, requestID: request.requestID)) }
                 case .failure(let error): respond(onError(error))
                 }
             }

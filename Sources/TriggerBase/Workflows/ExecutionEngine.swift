@@ -151,7 +151,11 @@ struct ExecutionEngine: Sendable {
                         if node.type == "end" { return .finished(.resolved, byEnd: true) }
                         continue
                     case 0 where node.type == "delay":
-                        if timedOut { finish(.aborted, reason: "timeout"); return .finished(.aborted, byEnd: false) }
+                        if timedOut {
+                            try storeJob(nodeID: node.id, key: node.key, status: .aborted, result: job.result)
+                            finish(.aborted, reason: "timeout")
+                            return .finished(.aborted, byEnd: false)
+                        }
                         let until = job.result["until"]?.intValue ?? 0
                         guard Timestamp.nowMilliseconds() >= until else { return .wait(until: min(until, deadline ?? until)) }
                         try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .null)

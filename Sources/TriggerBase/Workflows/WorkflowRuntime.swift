@@ -11,6 +11,9 @@ final class WorkflowRuntime: Sendable {
     let requests: RequestNode
     let dispatcher: Dispatcher
     let counters = ExecutionCounters()
+    /// The application's request threads: sync answers and dispatcher tasks run there, never on
+    /// the shared cooperative pool (which a busy caller could fill).
+    let executor: any TaskExecutor
     private let database: Database
     private let logger: Logger
 
@@ -22,6 +25,7 @@ final class WorkflowRuntime: Sendable {
                                 counters: counters, executor: executor)
         self.database = database
         self.logger = logger
+        self.executor = executor
         database.addCommitObserver { [dispatcher] in dispatcher.commitObserved() }
     }
 
@@ -64,7 +68,11 @@ final class WorkflowRuntime: Sendable {
         case .resolved(let messages):
             response = .json(JSON.object(["data": outcome.data, "messages": .array(messages)]).serializedBytes())
         case .endFailed(let messages):
-            response = .json(status: 400, JSON.object(["errors": .array(messages)]).serializedBytes())
+            // NocoBase answers the messages alone; without any, say why instead of an empty list.
+            let errors: [JSON] = messages.isEmpty
+                ? [["message": "a workflow on this action ended as failed; the write itself is committed", "code": "WORKFLOW_ENDED_FAILED"]]
+                : messages
+            response = .json(status: 400, JSON.object(["errors": .array(errors)]).serializedBytes())
         case .failed(let id):
             response = APIError(status: 500, code: "WORKFLOW_FAILED",
                                 message: "workflow execution \(id) on this action failed; the write itself is committed").response

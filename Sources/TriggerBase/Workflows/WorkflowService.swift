@@ -45,7 +45,7 @@ struct WorkflowService: Sendable {
     func create(_ body: JSON, actorID: Int64?) async throws -> HTTPResponse {
         guard case .object(let object) = body else { throw APIError.badRequest("a workflow is a JSON object") }
         let key = object["key"]?.stringValue ?? "wf_" + Crypto.hex(Crypto.randomBytes(6))
-        guard WorkflowDefinition.isValidKey(key) else { throw APIError.invalidName(key) }
+        guard WorkflowDefinition.isValidKey(key) else { throw WorkflowDefinition.invalid("key", "'\(key)' is not a valid key (^[A-Za-z0-9_-]{1,64}$)") }
         var definition = WorkflowDefinition(key: key)
         try definition.merge(object)
         try definition.validate(catalogue: schema.current)
@@ -62,7 +62,7 @@ struct WorkflowService: Sendable {
 
     func update(_ id: Int64, body: JSON, actorID: Int64?) async throws -> HTTPResponse {
         guard case .object(let object) = body else { throw APIError.badRequest("a workflow is a JSON object") }
-        if let key = object["key"]?.stringValue, !WorkflowDefinition.isValidKey(key) { throw APIError.invalidName(key) }
+        if let key = object["key"]?.stringValue, !WorkflowDefinition.isValidKey(key) { throw WorkflowDefinition.invalid("key", "'\(key)' is not a valid key (^[A-Za-z0-9_-]{1,64}$)") }
         let catalogue = schema.current
         let saved = try await database.write { connection -> JSON in
             guard var definition = try Self.load(id, connection) else { throw APIError.notFound }
