@@ -37,7 +37,7 @@ for c, r in create.items():
     print(f"| POST posts:create (member) | {c} | {rps} | {p50} ms | {p99} ms | average write batch {r[2]}; {r[3]} |")
 for c, r in trigger.items():
     rps, p50, p99 = r[1].split()
-    peak, queue, at_end, drain = r[2].split()
-    print(f"| posts:create?triggerWorkflows=logPost | {c} | {rps} | {p50} ms | {p99} ms | unfinished executions: peak {peak} (dispatcher queue peak {queue}), {at_end} at load end, drained in {drain} s; {r[3]} |")
+    peak, queue, running, at_end, drain = r[2].split()
+    print(f"| posts:create?triggerWorkflows=logPost | {c} | {rps} | {p50} ms | {p99} ms | unfinished executions: peak {peak} (dispatcher queue peak {queue}, running peak {running}), {at_end} at load end, drained in {drain} s; {r[3]} |")
 print(f"\ntriggerbase memory after the /health runs: {memory}")
 PY

@@ -3,11 +3,11 @@
 # token, X-Role: member), where logPost is an async workflow with one create node writing a logs
 # row. Release build, synchronous=FULL, a fresh database per run, at 1, 16 and 64 connections:
 # creates/s, p50, p99; during the load, the most unfinished (queued or started) executions in the
-# database and the dispatcher's largest in-memory queue (/metrics, when it exposes
-# triggerbase_dispatcher_queue_depth), sampled every 0.25 s: neither may grow without bound; how
-# many executions were unfinished when the load ended and how long they took to resolve (the
-# drain, timed from the end of the load); and a check that posts, resolved executions and logs
-# all equal the 2xx count. Usage: bash bench/trigger.sh (BENCH_DURATION, BENCH_CONNECTIONS,
+# database, and the dispatcher's largest in-memory queue and running count (/metrics, when it
+# exposes triggerbase_dispatcher_queue_depth / _running), sampled every 0.25 s: none may grow
+# without bound; how many executions were unfinished when the load ended and how long they took
+# to resolve (the drain, timed from the end of the load); and a check that posts, resolved
+# executions and logs all equal the 2xx count. Usage: bash bench/trigger.sh (BENCH_DURATION, BENCH_CONNECTIONS,
 # TRIGGERBASE_BIN, BENCH_SCRATCH_PATH, BENCH_SYNCHRONOUS=normal to compare).
 source "$(dirname "$0")/lib.sh"
 need wrk curl python3
@@ -66,9 +66,9 @@ print(max(peak_db, at_end), show(peak_queue), show(peak_running), at_end, drain)
 PY
 
 echo "wrk: $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); cores: $(nproc); ${BENCH_DURATION}s per run; synchronous=${BENCH_SYNCHRONOUS:-full}"
-echo "unfinished = executions queued or started (database); queue = triggerbase_dispatcher_queue_depth (/metrics); drain = end of load -> none unfinished"
-printf "%-6s | %9s %8s %8s | %10s %10s %11s %8s | %s\n" conns "creates/s" "p50 ms" "p99 ms" \
-    "peak unfin" "peak queue" "at load end" "drain s" "posts = executions (resolved) = logs = 2xx"
+echo "unfinished = executions queued or started (database); queue, run = triggerbase_dispatcher_queue_depth, _running (/metrics); drain = end of load -> none unfinished"
+printf "%-6s | %9s %8s %8s | %10s %10s %8s %11s %8s | %s\n" conns "creates/s" "p50 ms" "p99 ms" \
+    "peak unfin" "peak queue" "peak run" "at load end" "drain s" "posts = executions (resolved) = logs = 2xx"
 for c in $BENCH_CONNECTIONS; do
     data="$WORK/data-$c"
     port=$(free_port)
@@ -82,7 +82,7 @@ for c in $BENCH_CONNECTIONS; do
         run_wrk "$c" "http://127.0.0.1:$port/api/posts:create?triggerWorkflows=logPost")
     kill -USR1 "$monitor"   # the load has ended: the monitor times the drain from here
     wait "$monitor" || true
-    read -r peak peak_queue peak_running at_end drain < "$WORK/monitor-$c.out" || { peak=? peak_queue=? at_end=? drain=?; }
+    read -r peak peak_queue peak_running at_end drain < "$WORK/monitor-$c.out" || { peak=? peak_queue=? peak_running=? at_end=? drain=?; }
     kill -TERM "$TB_PID"; wait "$TB_PID" 2>/dev/null || true
     read -r posts executions resolved logs < <(python3 -c "
 import sqlite3, sys
@@ -99,5 +99,5 @@ print(q('select count(*) from posts'), q('select count(*) from executions'), q('
         check="NO: $ok 2xx ($bad other), $posts posts, $executions executions ($resolved resolved), $logs logs"
         grep -v '"level":"info"' "$WORK/server.log" | tail -5 >&2 || true
     fi
-    printf "%-6s | %9s %8s %8s | %10s %10s %11s %8s | %s\n" "$c" "$rps" "$p50" "$p99" "$peak" "$peak_queue" "$at_end" "$drain" "$check"
+    printf "%-6s | %9s %8s %8s | %10s %10s %8s %11s %8s | %s\n" "$c" "$rps" "$p50" "$p99" "$peak" "$peak_queue" "$peak_running" "$at_end" "$drain" "$check"
 done

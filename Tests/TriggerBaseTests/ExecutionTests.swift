@@ -59,7 +59,7 @@ import Testing
         try await withAppOffPool(seed: ExecutionSeeds.blog) { app in
             let client = try app.client()
             try client.saveWorkflow(#"{"key":"strict","sync":true,"enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"condition","config":{"filter":{"$context.data.views":{"$gt":100}},"rejectOnFalse":true}},{"id":"m","type":"response-message","config":{"message":"never"}}]}"#)
-            try client.saveWorkflow(#"{"key":"broken","sync":true,"enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"u","type":"update","config":{"collection":"logs","values":{"message":"all"}}}]}"#)
+            try client.saveWorkflow(#"{"key":"broken","sync":true,"enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"u","type":"update","config":{"collection":"logs","filter":{},"values":{"message":"all"}}}]}"#)
             let failed = try await client.requestOffPool("POST", "/api/posts:create?triggerWorkflows=strict", body: #"{"title":"Cy","views":5}"#)
             #expect(failed.status == 500 && failed.errorCodeOfFirst == "WORKFLOW_FAILED", "\(failed.text)")
             #expect(try client.execution(try #require(failed.fired.first))["status"] == .int(-1))
@@ -226,7 +226,9 @@ import Testing
         try withTestApp(seed: ExecutionSeeds.blog) { app in
             let client = try app.client()
             #expect(try client.request("POST", "/api/logs:create", body: #"[{"message":"keep a"},{"message":"keep b"}]"#).status == 200)
-            try client.saveWorkflow(#"{"key":"upAll","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"u","type":"update","config":{"collection":"logs","values":{"message":"all"}}}]}"#)
+            let missing = try client.request("POST", "/api/workflows:create", body: #"{"key":"noFilter","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"u","type":"update","config":{"collection":"logs","values":{"message":"all"}}}]}"#)
+            #expect(missing.status == 400 && missing.json["errors"]?[path: ["0", "field"]] == "nodes[0].config.filter", "refused when saved: \(missing.text)")
+            try client.saveWorkflow(#"{"key":"upAll","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"u","type":"update","config":{"collection":"logs","filter":{},"values":{"message":"all"}}}]}"#)
             try client.saveWorkflow(#"{"key":"wipe","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"d","type":"destroy","config":{"collection":"logs","filter":{}}}]}"#)
             let ids = try client.fire("upAll,wipe", #"{"title":"x"}"#)
             for (id, node) in zip(ids, ["u", "d"]) {

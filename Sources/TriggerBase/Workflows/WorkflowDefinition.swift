@@ -98,8 +98,13 @@ struct WorkflowDefinition: Sendable, Equatable {
         if let value = options["startRoles"], value.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
             throw Self.invalid("options.startRoles", "startRoles must be an array of role names")
         }
-        if let value = options["deleteExecutionOnStatus"], value.arrayValue == nil {
-            throw Self.invalid("options.deleteExecutionOnStatus", "deleteExecutionOnStatus must be an array")
+        if let value = options["deleteExecutionOnStatus"] {
+            let names: Set<String> = ["resolved", "failed", "error", "aborted", "canceled"]
+            guard let list = value.arrayValue, list.allSatisfy({ item in
+                item.intValue.map { (-4...1).contains($0) && $0 != 0 } ?? item.stringValue.map(names.contains) ?? false
+            }) else {
+                throw Self.invalid("options.deleteExecutionOnStatus", "deleteExecutionOnStatus lists final statuses (1, -1 … -4 or their names)")
+            }
         }
     }
 
@@ -157,10 +162,19 @@ struct WorkflowDefinition: Sendable, Equatable {
             guard let name = config["collection"]?.stringValue, catalogue.collection(name)?.isBuiltIn == false else {
                 throw Self.invalid("\(place).collection", "unknown collection '\(config["collection"]?.stringValue ?? "")'")
             }
+            if type == "update" || type == "destroy", config["filter"]?.objectValue == nil {
+                throw Self.invalid("\(place).filter", "\(type) needs a filter object (it never touches every record)")
+            }
         case "request":
             guard let url = config["url"]?.stringValue, !url.isEmpty else { throw Self.invalid("\(place).url", "a request node needs a url") }
             if let method = config["method"], !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(method.stringValue?.uppercased() ?? "") {
                 throw Self.invalid("\(place).method", "method is GET, POST, PUT, PATCH or DELETE")
+            }
+            if let value = config["timeoutMs"], !(value.intValue.map { $0 >= 1 } ?? (value.stringValue != nil)) {
+                throw Self.invalid("\(place).timeoutMs", "timeoutMs must be a positive integer")
+            }
+            if let value = config["retries"], !(value.intValue.map { $0 >= 0 } ?? (value.stringValue != nil)) {
+                throw Self.invalid("\(place).retries", "retries must be zero or more")
             }
         case "condition":
             guard let filter = config["filter"] else { throw Self.invalid("\(place).filter", "a condition needs a filter") }
