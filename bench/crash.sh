@@ -39,6 +39,7 @@ def unfinished(db):
     return db.execute("select count(*) from executions where status is null or status = 0").fetchone()[0]
 
 acked_total, failures = [], 0
+last_post = last_execution = 0
 process = start(["--seed", seed])
 for round_number in range(1, rounds + 1):
     acked, stop = [], threading.Event()
@@ -66,11 +67,15 @@ for round_number in range(1, rounds + 1):
     db = sqlite3.connect(f"file:{data}/triggerbase.db?mode=ro", uri=True)
     deadline = time.time() + 60
     while unfinished(db) and time.time() < deadline: time.sleep(0.05)
-    titles = {row[0] for row in db.execute("select title from posts")}
+    titles = {row[0] for row in db.execute("select title from posts where id > ?", (last_post,))}
     missing = [t for t in acked if t not in titles]
+    # Posts of this round (ids above the last round's); earlier ones were checked already.
     no_execution = db.execute("""select count(*) from posts p left join
-                                 (select json_extract(context, '$.data.id') as post, count(*) as n from executions where key = 'logPost' group by post) e
-                                 on e.post = p.id where coalesce(e.n, 0) <> 1""").fetchone()[0]
+                                 (select json_extract(context, '$.data.id') as post, count(*) as n from executions
+                                  where key = 'logPost' and id > ? group by post) e
+                                 on e.post = p.id where p.id > ? and coalesce(e.n, 0) <> 1""", (last_execution, last_post)).fetchone()[0]
+    last_post = db.execute("select coalesce(max(id), 0) from posts").fetchone()[0]
+    last_execution = db.execute("select coalesce(max(id), 0) from executions").fetchone()[0]
     left = unfinished(db)
     duplicated = db.execute("select count(*) from (select postId from logs group by postId having count(*) > 1)").fetchone()[0]
     posts, logs = db.execute("select count(*) from posts").fetchone()[0], db.execute("select count(*) from logs").fetchone()[0]
