@@ -105,33 +105,26 @@ struct DirectStartService: Sendable {
             throw APIError(status: 403, code: "NO_PERMISSION", message: "role '\(access.actor.roleName)' may not start '\(definition.processDefinitionID)'")
         }
         let context: JSON = ["data": .object(data), "user": access.user, "roleName": .string(access.actor.roleName)]
-        let (id, sync) = try await insertExecution(definition.id, context: context, businessKey: businessKey?.stringValue)
-        if sync { _ = await workflows.runSync([id]) }
-        let status = try await database.read { connection in
-            try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64
-        }
+        let (id, status) = try await start(definition.id, context: context, businessKey: businessKey?.stringValue)
         return .json(JSON.object([
             "_id": .string(String(id)), "processInstanceId": .string(String(id)), "status": .string(Self.instanceStatus(status)),
             "businessKey": businessKey?.stringValue.map(JSON.string) ?? .null, "processDefinitionId": .string(definition.processDefinitionID),
         ]).serializedBytes())
     }
 
-    /// Commits the execution row: queued for the dispatcher, or started when the caller runs it (sync).
-    func insertExecution(_ versionID: Int64, context: JSON, businessKey: String?, runHere: Bool = false) async throws -> (id: Int64, sync: Bool) {
-        let registry = workflows.registry, dispatcher = workflows.dispatcher
-        return try await database.write { connection -> (Int64, Bool) in
-            guard let version = try registry.version(versionID, connection) else { throw APIError.notFound }
-            let started = version.sync || runHere
-            let now: SQLiteValue = .text(Timestamp.now())
-            try connection.run("""
-                INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt")
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, [now, now, .integer(versionID), .text(version.key), started ? .integer(0) : .null, .text(context.serialized()),
-                      businessKey.map { .text($0) } ?? .null, started ? now : .null])
-            // Inside the job, so the commit that makes the row visible also wakes the dispatcher.
-            if !started { dispatcher.noteQueued() }
-            return (connection.lastInsertRowID, started)
+    /// Commits an execution of version `versionID` (queued for the dispatcher, or started), runs it
+    /// here when it is sync or `runHere`, and returns its id and status once this call is done with it.
+    func start(_ versionID: Int64, context: JSON, businessKey: String?, runHere: Bool = false) async throws -> (id: Int64, status: Int64?) {
+        let workflows = self.workflows
+        let (id, started) = try await database.write { connection in
+            guard let version = try workflows.registry.version(versionID, connection) else { throw APIError.notFound }
+            return try workflows.insertExecution(version, context: context, businessKey: businessKey, runHere: runHere, connection: connection)
         }
+        if started { _ = await workflows.runSync([id]) }
+        let status = try await database.read { connection in
+            try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64
+        }
+        return (id, status)
     }
 
     static func parseDefinitionID(_ value: JSON) throws(APIError) -> (key: String, version: Int64, id: Int64) {

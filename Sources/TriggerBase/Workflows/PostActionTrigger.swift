@@ -30,23 +30,19 @@ struct FiredWorkflows: Sendable {
 
 /// The post-action trigger inside a write job (spec 04): matches named and global workflows
 /// against what the job wrote, reads each subject as committed (with the version's `appends`,
-/// hidden fields left out), and inserts one queued execution row per subject — in the job's own
-/// transaction, so the write and its executions commit together or not at all.
+/// hidden fields left out); `WorkflowRuntime.insert` then writes one execution row per subject in
+/// the job's own transaction, so the write and its executions commit together or not at all.
 struct PostActionTrigger {
     let index: WorkflowRegistry.Index
     let store: RecordStore
     let actor: Actor
-    /// The actor's user record, when the caller has it already (else it is read here).
-    var user: JSON = .null
     /// Records the job has just read, as stored (no relations embedded), so subjects need no second read.
     var stored: (collection: String, records: [Int64: JSONObject])?
 
-    init(index: WorkflowRegistry.Index, store: RecordStore, actor: Actor, user: JSON = .null,
-         stored: (collection: String, records: [Int64: JSONObject])? = nil) {
+    init(index: WorkflowRegistry.Index, store: RecordStore, actor: Actor, stored: (collection: String, records: [Int64: JSONObject])? = nil) {
         self.index = index
         self.store = store
         self.actor = actor
-        self.user = user
         self.stored = stored
     }
 
@@ -91,28 +87,6 @@ struct PostActionTrigger {
         }
         for (key, id) in namedGlobal where !firedGlobal.contains(id) { fired.ignored.append((key, "global")) }
         return runs
-    }
-
-    /// Inserts the runs' execution rows: async ones queued, sync ones already `started` (the
-    /// request runs them; after a crash the dispatcher resumes them like any started execution).
-    /// `context` adds keys to every execution's context (`event` for record-workflow events).
-    func insert(_ runs: [Run], fired: inout FiredWorkflows, context extra: JSONObject = [:]) throws {
-        guard !runs.isEmpty else { return }
-        let now: SQLiteValue = .text(Timestamp.now())
-        var user = self.user
-        if user.isNull, let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
-        for run in runs {
-            var context: JSONObject = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
-            for (key, value) in extra { context[key] = value }
-            try store.connection.run("""
-                INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "startedAt")
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [now, now, .integer(run.version.id), .text(run.version.key), run.version.sync ? .integer(0) : .null,
-                      .text(JSON.object(context).serialized()), run.version.sync ? now : .null])
-            let id = store.connection.lastInsertRowID
-            fired.executionIDs.append(id)
-            if run.version.sync { fired.syncExecutionIDs.append(id) }
-        }
     }
 
     private func endCollection(_ collection: String, path: [String]) -> String? {

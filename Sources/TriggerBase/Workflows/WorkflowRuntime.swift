@@ -46,11 +46,37 @@ final class WorkflowRuntime: Sendable {
             .plan(action: action, collection: collection, affected: affected, nested: nested, request: request, fired: &fired)
     }
 
+    /// Inside a write job: one execution row per planned run, with context `{data, user, roleName}`
+    /// plus `context` (`event` for record-workflow events). `user` is the caller's record when it
+    /// has it (cached with the authentication); otherwise it is read here.
     func insert(_ runs: [PostActionTrigger.Run], actor: Actor, user: JSON, store: RecordStore, fired: inout FiredWorkflows,
-                context: JSONObject = [:]) throws {
+                context extra: JSONObject = [:]) throws {
         guard !runs.isEmpty else { return }
-        try PostActionTrigger(index: WorkflowRegistry.Index(), store: store, actor: actor, user: user).insert(runs, fired: &fired, context: context)
-        if fired.syncExecutionIDs.count < fired.executionIDs.count { dispatcher.noteQueued() }
+        var user = user
+        if user.isNull, let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
+        for run in runs {
+            var context: JSONObject = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
+            for (key, value) in extra { context[key] = value }
+            let (id, started) = try insertExecution(run.version, context: .object(context), connection: store.connection)
+            fired.executionIDs.append(id)
+            if started { fired.syncExecutionIDs.append(id) }
+        }
+    }
+
+    /// The one place execution rows are written, inside the caller's write job (the outbox):
+    /// `queued` for the dispatcher — which the commit then wakes — or already `started` when the
+    /// caller runs it itself (a sync workflow, or `runHere`).
+    func insertExecution(_ version: WorkflowVersion, context: JSON, businessKey: String? = nil, runHere: Bool = false,
+                         connection: SQLiteConnection) throws -> (id: Int64, started: Bool) {
+        let started = version.sync || runHere
+        let now: SQLiteValue = .text(Timestamp.now())
+        try connection.run("""
+            INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [now, now, .integer(version.id), .text(version.key), started ? .integer(0) : .null, .text(context.serialized()),
+                  businessKey.map { .text($0) } ?? .null, started ? now : .null])
+        if !started { dispatcher.noteQueued() }
+        return (connection.lastInsertRowID, started)
     }
 
     /// The answer to a write once it committed: without sync workflows at once (nil when some must run first).

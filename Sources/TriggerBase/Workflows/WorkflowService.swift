@@ -142,11 +142,7 @@ struct WorkflowService: Sendable {
         }
         guard let prepared else { return ResourceService.ok(["execution": .null]) }
         let context: JSON = ["data": prepared.data, "user": prepared.user, "roleName": .string(access.actor.roleName)]
-        let (id, _) = try await directStart.insertExecution(versionID, context: context, businessKey: nil, runHere: true)
-        _ = await directStart.workflows.runSync([id])
-        let status = try await database.read { connection in
-            try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64
-        }
+        let (id, status) = try await directStart.start(versionID, context: context, businessKey: nil, runHere: true)
         return ResourceService.ok(["execution": ["id": .int(id), "status": status.map(JSON.int) ?? .null]])
     }
 
