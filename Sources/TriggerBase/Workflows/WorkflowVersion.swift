@@ -35,7 +35,6 @@ struct WorkflowVersion: Sendable {
     var key: String
     var type: String
     var enabled: Bool
-    var current: Bool
     var sync: Bool
     var collection: String?
     var global: Bool
@@ -48,12 +47,11 @@ struct WorkflowVersion: Sendable {
     var timeoutMilliseconds: Int64?
     var deleteExecutionOnStatus: Set<Int64>
 
-    init(id: Int64, current: Bool, definition d: WorkflowDefinition) {
+    init(id: Int64, definition d: WorkflowDefinition) {
         self.id = id
         key = d.key
         type = d.type
         enabled = d.enabled
-        self.current = current
         sync = d.sync
         collection = d.config["collection"]?.stringValue
         global = d.config["global"]?.boolValue ?? false
@@ -113,8 +111,6 @@ final class WorkflowRegistry: Sendable {
         var byKey: [String: WorkflowVersion] = [:]
         /// Enabled global versions per collection.
         var global: [String: [WorkflowVersion]] = [:]
-        /// Whether any enabled workflow exists at all (the write path skips trigger work otherwise).
-        var isEmpty: Bool { byKey.values.allSatisfy { !$0.enabled } }
     }
 
     private let index = Mutex(Index())
@@ -146,8 +142,7 @@ final class WorkflowRegistry: Sendable {
 
     private func load(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowVersion? {
         guard let definition = try WorkflowService.load(id, connection) else { return nil }
-        let current = try connection.query("SELECT \"current\" FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64 == 1
-        return WorkflowVersion(id: id, current: current, definition: definition)
+        return WorkflowVersion(id: id, definition: definition)
     }
 }
 
