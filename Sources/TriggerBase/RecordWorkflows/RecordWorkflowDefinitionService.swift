@@ -98,10 +98,7 @@ struct RecordWorkflowDefinitionService: Sendable {
     static func save(_ id: String, _ definition: JSON, parsed: RecordWorkflowDefinition, claimedVersion: JSON?, actorID: Int64?,
                      connection: SQLiteConnection, skipIdentical: Bool = false) throws -> Version? {
         let latest = try latest(id, connection)
-        if let claimedVersion, !claimedVersion.isNull, let latest, claimedVersion.stringValue != latest.version {
-            throw APIError(status: 409, code: "NotLatestVersion",
-                           message: "version \(claimedVersion.stringValue ?? claimedVersion.serialized()) is not the latest (\(latest.version))", field: "version")
-        }
+        if let latest { try checkLatest(claimedVersion, latest) }
         if skipIdentical, let latest, latest.definition == definition { return nil }
         let next: (Int64, Int64) = latest.map { ($0.major, $0.minor + 1) } ?? (0, 1)
         try connection.run("""
@@ -124,10 +121,7 @@ struct RecordWorkflowDefinitionService: Sendable {
 
     static func publish(_ id: String, claimedVersion: JSON?, connection: SQLiteConnection) throws -> Version {
         guard let latest = try latest(id, connection) else { throw notFound(id) }
-        if let claimedVersion, !claimedVersion.isNull, claimedVersion.stringValue != latest.version {
-            throw APIError(status: 409, code: "NotLatestVersion",
-                           message: "version \(claimedVersion.stringValue ?? claimedVersion.serialized()) is not the latest (\(latest.version))", field: "version")
-        }
+        try checkLatest(claimedVersion, latest)
         guard !latest.published else {
             throw APIError(status: 422, code: "ValidationError", message: "version \(latest.version) of '\(id)' is already published")
         }
@@ -137,6 +131,13 @@ struct RecordWorkflowDefinitionService: Sendable {
             WHERE "id" = ? AND "major" = ? AND "minor" = ?
             """, [.text(Timestamp.now()), .text(id), .integer(latest.major), .integer(latest.minor)])
         return Version(id: id, major: latest.major + 1, minor: 0, published: true, definition: latest.definition)
+    }
+
+    /// 409 `NotLatestVersion` when the body names a version other than the latest (none named: no check).
+    private static func checkLatest(_ claimed: JSON?, _ latest: Version) throws(APIError) {
+        guard let claimed, !claimed.isNull, claimed.stringValue != latest.version else { return }
+        throw APIError(status: 409, code: "NotLatestVersion",
+                       message: "version \(claimed.stringValue ?? claimed.serialized()) is not the latest (\(latest.version))", field: "version")
     }
 
     static func isValidID(_ id: String) -> Bool { WorkflowDefinition.isValidKey(id) }
