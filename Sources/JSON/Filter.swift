@@ -33,7 +33,7 @@ public indirect enum Filter: Sendable, Equatable {
             } else if key.hasPrefix("$") && !key.contains(".") {
                 throw FilterError("unknown operator \(key)")
             } else {
-                try conditions(path: key.split(separator: ".").map(String.init), value: value, depth: depth, into: &parts)
+                try conditions(path: key.utf8.split(separator: UInt8(ascii: ".")).map { String(Substring($0)) }, value: value, depth: depth, into: &parts)
             }
         }
         return parts.count == 1 ? parts[0] : .and(parts)
@@ -51,7 +51,7 @@ public indirect enum Filter: Sendable, Equatable {
                 if op == .in || op == .notIn, inner.arrayValue == nil { throw FilterError("\(key) needs an array") }
                 parts.append(.condition(path: path, op: op, value: inner))
             } else {
-                try conditions(path: path + key.split(separator: ".").map(String.init), value: inner, depth: depth + 1, into: &parts)
+                try conditions(path: path + key.utf8.split(separator: UInt8(ascii: ".")).map { String(Substring($0)) }, value: inner, depth: depth + 1, into: &parts)
             }
         }
     }

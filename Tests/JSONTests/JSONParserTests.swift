@@ -69,6 +69,12 @@ struct FilterTests {
         #expect(parsed.evaluate { Self.record[path: $0] } == expected)
     }
 
+    /// Found by bench/fuzz: a prepending mark before `.` must not hide the path separator.
+    @Test func aDotAfterAPrependingMarkStillSplitsThePath() throws {
+        let parsed = try Filter.parse(try JSON.parse("{\"x\\u0602.title\":\"News\"}"))
+        #expect(parsed == .condition(path: ["x\u{0602}", "title"], op: .eq, value: "News"))
+    }
+
     static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]"]
 
     @Test(arguments: malformed)

@@ -16,18 +16,11 @@ struct TriggerRequest: Sendable, Equatable {
     /// must follow relations from `collection` (400 `INVALID_TRIGGER_PATH`).
     init(_ text: String?, collection: String, catalogue: Catalogue) throws(APIError) {
         guard let text else { return }
-        for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let part = raw.trimmingCharacters(in: .whitespaces)
-            if part.isEmpty { continue }
-            let key: String
-            var path: [String] = []
-            if let bang = part.firstIndex(of: "!") {
-                key = part[..<bang].trimmingCharacters(in: .whitespaces)
-                let pathText = part[part.index(after: bang)...].trimmingCharacters(in: .whitespaces)
-                path = pathText.split(separator: ".", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for item in TriggerListItem.split(text) {
+            let key = item.key
+            let path = item.path
+            if let pathText = item.pathText {
                 try Self.check(path, text: pathText, collection: collection, catalogue: catalogue)
-            } else {
-                key = part
             }
             if key.isEmpty { continue }
             if let existing = items.first(where: { $0.key == key }) {
