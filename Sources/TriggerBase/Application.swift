@@ -98,6 +98,10 @@ public final class Application: Sendable {
                 return
             }
             if path == "/metrics" {
+                do throws(APIError) { try APIRoutes.check(request.method, fixed: "/metrics") } catch {
+                    responder.respond(error.response)
+                    return
+                }
                 responder.respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")],
                                                body: Array(self.metricsText().utf8)))
                 return
@@ -167,6 +171,10 @@ public final class Application: Sendable {
             guard path.hasPrefix("/api/") else {
                 throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)")
             }
+            if path == "/api/openapi.json" {
+                guard request.method == "GET" || request.method == "HEAD" else { throw Route.methodNotAllowed("GET, HEAD") }
+                return .json(OpenAPIDocument(catalogue: schema.current).json().serializedBytes())
+            }
             let query = QueryParameters(request.query)
             let access = try await authenticate(request, query: query)
             if path.hasPrefix("/api/workflow/") {
@@ -190,11 +198,12 @@ public final class Application: Sendable {
                 if collection == "executions" {
                     return try await executions.handle(action: action, id: id, request: request, query: query, access: access)
                 }
-                if action == "invokeWorkflow" {
+                if action == APIRoutes.invokeWorkflow.name {
+                    try APIRoutes.check(request.method, action: action, in: [APIRoutes.invokeWorkflow], resource: collection)
                     guard let recordID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the record id is required") }
                     return try await recordWorkflows.invoke(collection: collection, id: recordID, request: request, query: query, access: access)
                 }
-                if ["auth", "apiKeys", "users", "roles"].contains(collection) {
+                if APIRoutes.identities.contains(where: { $0.resource == collection }) {
                     return try await identities.handle(resource: collection, action: action, id: id, request: request, query: query, access: access)
                 }
                 return try await resources.handle(collection: collection, action: action, id: id, request: request, query: query, access: access)

@@ -131,6 +131,10 @@ import Testing
             #expect(except.json["data"]?[path: ["0", "category", "title"]] != nil)
             let capped = try client.request("GET", "/api/posts:list?pageSize=5000")
             #expect(capped.json["meta"]?["pageSize"] == .int(1000))
+            // Found by schemathesis: (page - 1) * pageSize overflowed and trapped the server.
+            let huge = try client.request("GET", "/api/posts:list?page=2432902008176639999")
+            #expect(huge.status == 400 && huge.json["errors"]?[path: ["0", "field"]] == "page", "\(huge.text)")
+            #expect(try client.request("GET", "/api/posts:list?page=4").status == 200)
         }
     }
 

@@ -8,8 +8,8 @@ struct CollectionService: Sendable {
     let schema: SchemaState
 
     func handle(action: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.collections, resource: "collections")
         try access.requireManager()
-        try Route.checkMethod(request.method, action: action)
         let catalogue = schema.current
         switch action {
         case "list":
@@ -52,6 +52,7 @@ struct CollectionService: Sendable {
     /// `fields:create` adds a column (a migration applied at once); `fields:destroy?filterByTk=<field>`
     /// removes a scalar field, and needs `force=true` when the column holds data (spec 02).
     func fields(collection: String, action: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.fields, resource: "fields")
         try access.requireManager()
         switch action {
         case "create": return try await addField(collection: collection, request: request)
@@ -61,7 +62,6 @@ struct CollectionService: Sendable {
     }
 
     private func removeField(collection: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
-        try Route.checkMethod(request.method, action: "destroy")
         guard let definition = schema.current.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         let name = try Self.name(query)
         guard let field = definition.fields.first(where: { $0.name == name }) else {
@@ -84,7 +84,6 @@ struct CollectionService: Sendable {
     }
 
     private func addField(collection: String, request: HTTPRequest) async throws -> HTTPResponse {
-        try Route.checkMethod(request.method, action: "create")
         guard let existing = schema.current.collection(collection), !existing.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         let field = try FieldDefinition.parse(try ResourceService.parseBody(request.body), path: "field")
         if existing.field(field.name) != nil || CollectionDefinition.systemColumns.contains(field.name) {

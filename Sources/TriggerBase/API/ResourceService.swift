@@ -25,10 +25,7 @@ struct ResourceService: Sendable {
                 access: AccessCheck, scope: Scope = Scope()) async throws -> HTTPResponse {
         let catalogue = schema.current
         guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
-        guard RolePermissions.actions.contains(RolePermissions.permissionAction(action)) else {
-            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
-        }
-        try Route.checkMethod(request.method, action: action)
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.record, resource: collection)
         let grant = try access.require(action, on: collection)
         var scope = scope
         if grant.scope == .own && action != "create" {
@@ -50,9 +47,11 @@ struct ResourceService: Sendable {
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
             let outcome = try await update(collection, id: id, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
-        default:
+        case "destroy":
             let outcome = try await destroy(collection, id: id, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
+        default:
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(collection):\(action)'")
         }
     }
 
@@ -70,9 +69,12 @@ struct ResourceService: Sendable {
         try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
         let projection = try Projection(query: query, collection: collection, catalogue: catalogue)
         let paginate = query["paginate"] != "false"
+        if let value = query["paginate"], value != "true" && value != "false" { throw APIError.invalidParameter("paginate", "must be true or false") }
         let page = try query.positiveInt("page") ?? 1
         let pageSize = paginate ? min(try query.positiveInt("pageSize") ?? 20, 1000) : 10_000
-        let offset = paginate ? (page - 1) * pageSize : 0
+        // A page past Int.max rows is refused, not multiplied into an overflow trap (found by schemathesis).
+        let (offset, overflow) = paginate ? (page - 1).multipliedReportingOverflow(by: pageSize) : (0, false)
+        if overflow { throw APIError.invalidParameter("page", "too large") }
         let (records, count) = try await database.read { [condition] connection in
             let store = RecordStore(connection: connection, catalogue: catalogue)
             var records = try store.select(collection, where: condition, parameters: parameters, orderBy: orderBy, limit: pageSize, offset: offset)

@@ -7,12 +7,6 @@ enum Route: Equatable {
     /// `/api/collections/<name>/fields:<action>`.
     case fields(collection: String, action: String)
 
-    /// Actions each form takes, and the methods each action allows.
-    static let methods: [String: [String]] = [
-        "list": ["GET", "HEAD", "POST"], "get": ["GET", "HEAD", "POST"],
-        "create": ["POST"], "update": ["POST", "PUT", "PATCH"], "destroy": ["POST", "DELETE"],
-    ]
-
     /// Parses the path after `/api/` together with the method; REST forms map to actions.
     static func parse(_ rest: Substring, method: String) throws(APIError) -> Route {
         let segments = rest.split(separator: "/", omittingEmptySubsequences: false).map { QueryParameters.decode($0) }
@@ -64,9 +58,9 @@ enum Route: Equatable {
         }
     }
 
-    /// Checks the method allowed for `action` (405 with `Allow` otherwise).
+    /// Checks the method allowed for record action `action` in `APIRoutes.record` (405 with `Allow` otherwise).
     static func checkMethod(_ method: String, action: String) throws(APIError) {
-        guard let allowed = methods[action] else { return }
+        guard let allowed = APIRoutes.recordMethods(action) else { return }
         if !allowed.contains(method) { throw methodNotAllowed(allowed.joined(separator: ", ")) }
     }
 

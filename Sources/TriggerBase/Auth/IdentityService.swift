@@ -12,23 +12,20 @@ struct IdentityService: Sendable {
 
     func handle(resource: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
                 access: AccessCheck) async throws -> HTTPResponse {
-        let method = request.method
+        let table = APIRoutes.identities.first { $0.resource == resource }?.actions ?? []
+        try APIRoutes.check(request.method, action: action, in: table, resource: resource)
         // Any identity change may change who a cached token is or what its role may do.
         defer { if !(resource == "auth" && action == "signIn") && action != "list" && action != "get" { authCache.invalidate() } }
         switch (resource, action) {
-        case ("auth", "signIn"): try post(method); return try await signIn(request)
-        case ("auth", "signOut"): try post(method); return try await signOut(access)
-        case ("apiKeys", "create"): try post(method); return try await createKey(request, access)
+        case ("auth", "signIn"): return try await signIn(request)
+        case ("auth", "signOut"): return try await signOut(access)
+        case ("apiKeys", "create"): return try await createKey(request, access)
         case ("apiKeys", "list"): return try await listKeys(access)
-        case ("apiKeys", "destroy"): try post(method); return try await destroyKey(id ?? query.primaryKeys()?.first, access)
+        case ("apiKeys", "destroy"): return try await destroyKey(id ?? query.primaryKeys()?.first, access)
         case ("users", _): try access.requireManager(); return try await users(action, id: id, request: request, query: query)
         case ("roles", _): try access.requireManager(); return try await roles(action, request: request, query: query)
         default: throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(resource):\(action)'")
         }
-    }
-
-    private func post(_ method: String) throws(APIError) {
-        guard method == "POST" else { throw Route.methodNotAllowed("POST") }
     }
 
     // MARK: Sign-in
@@ -150,7 +147,6 @@ struct IdentityService: Sendable {
     }
 
     private func users(_ action: String, id: Int64?, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
-        try Route.checkMethod(request.method, action: action)
         let targetID = try id ?? query.primaryKeys()?.first
         switch action {
         case "list":
@@ -220,7 +216,6 @@ struct IdentityService: Sendable {
     }
 
     private func roles(_ action: String, request: HTTPRequest, query: QueryParameters) async throws -> HTTPResponse {
-        try Route.checkMethod(request.method, action: action)
         @Sendable func role(_ row: Row) -> JSON {
             ["name": .string(row["name"]?.string ?? ""), "title": row["title"]?.string.map(JSON.string) ?? .null,
              "permissions": (row["permissions"]?.string).flatMap { try? JSON.parse($0) } ?? [:]]
@@ -243,6 +238,7 @@ struct IdentityService: Sendable {
             if name == "root" { throw APIError(status: 403, code: "NO_PERMISSION", message: "the role root cannot be changed") }
             let permissions = body["permissions"] ?? [:]
             _ = try RolePermissions.parse(permissions)
+            if let title = body["title"], title.stringValue == nil && !title.isNull { throw APIError.validation("title", "title must be a string") }
             let title = body["title"]?.stringValue
             let result = try await database.write { connection -> JSON in
                 let exists = try !connection.query("SELECT 1 FROM \"roles\" WHERE \"name\" = ?", [.text(name)]).isEmpty

@@ -52,6 +52,13 @@ struct SeedUser: Sendable {
             }
             tokens.append((token, item["role"]?.stringValue))
         }
+        // Found by schemathesis: non-string roles were dropped silently; they are an error.
+        for field in ["email", "nickname", "password", "defaultRole"] where json[field].map({ $0.stringValue == nil && !$0.isNull }) == true {
+            throw APIError.validation("users.\(field)", "\(field) must be a string")
+        }
+        if let roles = json["roles"], roles.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
+            throw APIError.validation("users.roles", "roles must be an array of role names")
+        }
         return SeedUser(username: username, email: json["email"]?.stringValue, nickname: json["nickname"]?.stringValue,
                         password: json["password"]?.stringValue, roles: json["roles"]?.arrayValue?.compactMap(\.stringValue) ?? ["member"],
                         defaultRole: json["defaultRole"]?.stringValue, tokens: tokens)

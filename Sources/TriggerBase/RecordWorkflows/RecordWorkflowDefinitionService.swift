@@ -19,9 +19,16 @@ struct RecordWorkflowDefinitionService: Sendable {
             return .json(try await save(parts[0], try ResourceService.parseBody(request.body), actorID: access.actor.userID).serializedBytes())
         case ("POST", 3) where parts[1] == "workflow" && parts[2] == "events":
             return .json(try await publish(parts[0], try ResourceService.parseBody(request.body)).serializedBytes())
-        case (_, 0...3):
-            throw Route.methodNotAllowed(parts.count == 1 ? "GET, PUT" : parts.count == 3 ? "POST" : "GET")
         default:
+            // Not taken above: 405 when the route table knows the path, else 404.
+            let base = "/api/management/workflow/definitions"
+            let template: String? = switch parts.count {
+            case 0: base
+            case 1: base + "/{definitionId}"
+            case 3 where parts[1] == "workflow" && parts[2] == "events": base + "/{definitionId}/workflow/events"
+            default: nil
+            }
+            if let template { try APIRoutes.check(request.method, fixed: template) }
             throw Self.notFound(path)
         }
     }

@@ -25,7 +25,7 @@ struct RecordWorkflowService: Sendable {
     // MARK: Invoking
 
     func invoke(collection: String, id: Int64, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
-        guard request.method == "POST" else { throw Route.methodNotAllowed("POST") }
+        try APIRoutes.check(request.method, fixed: "/{id}/workflow/events")
         let catalogue = schema.current
         guard let definition = catalogue.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
         guard let binding = definition.workflowDefinition else {
@@ -153,7 +153,7 @@ struct RecordWorkflowService: Sendable {
     // MARK: History
 
     func history(collection: String, id: Int64, request: HTTPRequest, access: AccessCheck) async throws -> HTTPResponse {
-        try Route.checkMethod(request.method, action: "list")
+        try APIRoutes.check(request.method, fixed: "/{id}/workflow/history")
         let catalogue = schema.current
         guard catalogue.collection(collection)?.isBuiltIn == false else { throw APIError.collectionNotFound(collection) }
         let grant = try access.require("view", on: collection)

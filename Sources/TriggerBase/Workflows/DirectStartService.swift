@@ -40,16 +40,16 @@ struct DirectStartService: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         switch (parts.first, parts.count) {
         case ("processdefinition", 1):
-            try Route.checkMethod(request.method, action: "list")
+            try APIRoutes.check(request.method, fixed: "/api/workflow/processdefinition")
             return try await definitions(access: access)
         case ("processinstance", 1) where request.method == "POST":
             guard query["_action"] == "create" else { throw APIError.invalidParameter("_action", "only _action=create is supported") }
             return try await start(try ResourceService.parseBody(request.body), access: access)
         case ("processinstance", 1):
-            try Route.checkMethod(request.method, action: "list")
+            try APIRoutes.check(request.method, fixed: "/api/workflow/processinstance")
             return try await instances(query: query, access: access)
         case ("processinstance", 2):
-            try Route.checkMethod(request.method, action: "get")
+            try APIRoutes.check(request.method, fixed: "/api/workflow/processinstance/{id}")
             guard let id = Int64(parts[1]) else { throw APIError.notFound }
             return try await instance(id, access: access)
         default:

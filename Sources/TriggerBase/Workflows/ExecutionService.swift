@@ -11,12 +11,12 @@ struct ExecutionService: Sendable {
     let workflows: WorkflowRuntime
 
     func handle(action: String, id: Int64?, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.executions, resource: "executions")
         try access.requireManager()
         switch action {
         case "list", "get":
             return try await resources.handle(collection: "executions", action: action, id: id, request: request, query: query, access: access)
         case "cancel", "retry":
-            guard request.method == "POST" else { throw Route.methodNotAllowed("POST") }
             guard let executionID = try id ?? query.primaryKeys()?.first else {
                 throw APIError.invalidParameter("filterByTk", "the execution id is required")
             }

@@ -27,7 +27,10 @@ struct WorkflowDefinition: Sendable, Equatable {
     mutating func merge(_ body: JSONObject) throws(APIError) {
         let known: Set<String> = ["key", "title", "type", "enabled", "sync", "config", "options", "nodes", "description"]
         for name in body.keys where !known.contains(name) { throw Self.invalid(name, "unknown property '\(name)'") }
-        if let value = body["title"] { title = value.stringValue }
+        if let value = body["title"] {
+            guard value.isNull || value.stringValue != nil else { throw Self.invalid("title", "title must be a string") }
+            title = value.stringValue
+        }
         if let value = body["type"] {
             guard let text = value.stringValue else { throw Self.invalid("type", "type must be a string") }
             type = text

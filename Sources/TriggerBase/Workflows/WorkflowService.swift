@@ -15,20 +15,17 @@ struct WorkflowService: Sendable {
     let directStart: DirectStartService
 
     func handle(action: String, id: Int64?, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.workflows, resource: "workflows")
         try access.requireManager()
         switch action {
         case "list", "get":
             return try await resources.handle(collection: "workflows", action: action, id: id, request: request, query: query, access: access)
         case "create":
-            try Route.checkMethod(request.method, action: action)
             return try await create(try ResourceService.parseBody(request.body), actorID: access.actor.userID)
         case "execute":
-            guard request.method == "POST" else { throw Route.methodNotAllowed("POST") }
             guard let versionID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the version id is required") }
             return try await execute(versionID, body: request.body.isEmpty ? .object([:]) : try ResourceService.parseBody(request.body), access: access)
         case "update", "destroy", "revision":
-            guard request.method == "POST" || (action == "update" && ["PUT", "PATCH"].contains(request.method))
-                || (action == "destroy" && request.method == "DELETE") else { throw Route.methodNotAllowed("POST") }
             guard let versionID = try id ?? query.primaryKeys()?.first else { throw APIError.invalidParameter("filterByTk", "the version id is required") }
             switch action {
             case "update": return try await update(versionID, body: try ResourceService.parseBody(request.body), actorID: access.actor.userID)
@@ -44,6 +41,7 @@ struct WorkflowService: Sendable {
 
     func create(_ body: JSON, actorID: Int64?) async throws -> HTTPResponse {
         guard case .object(let object) = body else { throw APIError.badRequest("a workflow is a JSON object") }
+        if let key = object["key"], key.stringValue == nil && !key.isNull { throw WorkflowDefinition.invalid("key", "key must be a string") }
         let key = object["key"]?.stringValue ?? "wf_" + Crypto.hex(Crypto.randomBytes(6))
         guard WorkflowDefinition.isValidKey(key) else { throw WorkflowDefinition.invalid("key", "'\(key)' is not a valid key (^[A-Za-z0-9_-]{1,64}$)") }
         var definition = WorkflowDefinition(key: key)

@@ -1,0 +1,119 @@
+/// The route table: every resource's actions with the methods each allows, and the fixed paths.
+/// The dispatchers check requests against these tables (an action not listed is 404, a method not
+/// listed is 405 with `Allow`), and `OpenAPIDocument` is generated from the same tables, so the
+/// published contract cannot name a route the server does not take, nor miss one it does.
+enum APIRoutes {
+    /// An action of `/api/<resource>:<action>` and the methods it allows (HEAD rides with GET).
+    struct Action: Sendable {
+        var name: String
+        var methods: [String]
+        var summary: String
+    }
+
+    private static let read = ["GET", "HEAD", "POST"]
+
+    /// The record actions of every collection (spec 02), also its association routes.
+    static let record: [Action] = [
+        Action(name: "list", methods: read, summary: "List records (filter, sort, page, fields, appends)"),
+        Action(name: "get", methods: read, summary: "Get one record by filterByTk"),
+        Action(name: "create", methods: ["POST"], summary: "Create a record (or an array of them), with nested relations"),
+        Action(name: "update", methods: ["POST", "PUT", "PATCH"], summary: "Update records by filterByTk or filter"),
+        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Delete records by filterByTk or filter"),
+    ]
+
+    /// `<c>:invokeWorkflow` on collections bound to a record workflow (spec 06).
+    static let invokeWorkflow = Action(name: "invokeWorkflow", methods: ["POST"], summary: "Invoke a record workflow event on one record")
+
+    /// `/api/workflows:<action>` (spec 04, 05).
+    static let workflows: [Action] = record + [
+        Action(name: "revision", methods: ["POST"], summary: "Copy a version into a new current version of its key"),
+        Action(name: "execute", methods: ["POST"], summary: "Run one version now, in the request"),
+    ]
+
+    /// `/api/executions:<action>` (spec 04).
+    static let executions: [Action] = [
+        record[0], record[1],
+        Action(name: "cancel", methods: ["POST"], summary: "Cancel a queued or started execution"),
+        Action(name: "retry", methods: ["POST"], summary: "Retry a failed, error or aborted execution"),
+    ]
+
+    /// `/api/collections:<action>` (spec 02).
+    static let collections: [Action] = [
+        Action(name: "list", methods: read, summary: "List collection definitions"),
+        Action(name: "get", methods: read, summary: "Get a collection definition by filterByTk (its name)"),
+        Action(name: "create", methods: ["POST"], summary: "Create collections (a migration applied at once)"),
+        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Drop a collection by filterByTk (its name)"),
+    ]
+
+    /// `/api/collections/<c>/fields:<action>` (spec 02).
+    static let fields: [Action] = [
+        Action(name: "create", methods: ["POST"], summary: "Add a field (a migration applied at once)"),
+        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Remove a field by filterByTk; force=true when it holds data"),
+    ]
+
+    /// `/api/auth|apiKeys|users|roles:<action>` (spec 03).
+    static let identities: [(resource: String, actions: [Action])] = [
+        ("auth", [
+            Action(name: "signIn", methods: ["POST"], summary: "Exchange an account and password for a token"),
+            Action(name: "signOut", methods: ["POST"], summary: "Revoke the token of this request"),
+        ]),
+        ("apiKeys", [
+            Action(name: "create", methods: ["POST"], summary: "Create an API token for the caller"),
+            Action(name: "list", methods: read, summary: "List the caller's API tokens"),
+            Action(name: "destroy", methods: ["POST"], summary: "Revoke one of the caller's API tokens"),
+        ]),
+        ("users", record),
+        ("roles", record),
+    ]
+
+    /// A path outside the `<resource>:<action>` grammar, with its methods. `{name}` segments are parameters.
+    struct Fixed: Sendable {
+        var path: String
+        var methods: [String]
+        var summary: String
+    }
+
+    static let fixed: [Fixed] = [
+        Fixed(path: "/health", methods: ["GET", "HEAD"], summary: "Liveness and database health"),
+        Fixed(path: "/metrics", methods: ["GET", "HEAD"], summary: "Prometheus metrics"),
+        Fixed(path: "/api/openapi.json", methods: ["GET", "HEAD"], summary: "This document"),
+        Fixed(path: "/api/workflow/processdefinition", methods: ["GET", "HEAD"], summary: "Workflow versions the caller may start"),
+        Fixed(path: "/api/workflow/processinstance", methods: ["GET", "HEAD", "POST"],
+              summary: "GET: instances by businessKey or _queryFilter; POST ?_action=create: start a workflow"),
+        Fixed(path: "/api/workflow/processinstance/{id}", methods: ["GET", "HEAD"], summary: "One instance with its jobs"),
+        Fixed(path: "/api/management/workflow/definitions", methods: ["GET", "HEAD"], summary: "Record workflow definitions, latest versions"),
+        Fixed(path: "/api/management/workflow/definitions/{definitionId}", methods: ["GET", "HEAD", "PUT"],
+              summary: "GET: a definition; PUT: save a new version"),
+        Fixed(path: "/api/management/workflow/definitions/{definitionId}/workflow/events", methods: ["POST"],
+              summary: "Publish a definition's latest version"),
+    ]
+
+    /// Paths under `/api/<c>` of a collection bound to a record workflow (spec 06).
+    static let recordWorkflow: [Fixed] = [
+        Fixed(path: "/{id}/workflow/events", methods: ["POST"], summary: "Invoke a record workflow event on one record"),
+        Fixed(path: "/{id}/workflow/history", methods: ["GET", "HEAD"], summary: "A record's workflow history, oldest first"),
+    ]
+
+    /// The methods `action` allows in `table`: 404 for an action the table lacks, 405 (with
+    /// `Allow`) for a method it does not list.
+    static func check(_ method: String, action: String, in table: [Action], resource: String) throws(APIError) {
+        guard let entry = table.first(where: { $0.name == action }) else {
+            throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(resource):\(action)'")
+        }
+        guard entry.methods.contains(method) else { throw Route.methodNotAllowed(entry.methods.joined(separator: ", ")) }
+    }
+
+    /// Checks `method` against the fixed route `path` (a template of `fixed` or `recordWorkflow`):
+    /// 405 with `Allow` when the table does not list it.
+    static func check(_ method: String, fixed path: String) throws(APIError) {
+        guard let route = (fixed + recordWorkflow).first(where: { $0.path == path }) else {
+            preconditionFailure("no fixed route '\(path)' in APIRoutes")
+        }
+        guard route.methods.contains(method) else { throw Route.methodNotAllowed(route.methods.joined(separator: ", ")) }
+    }
+
+    /// The methods of `action` among the record actions (nil for an action that is not one).
+    static func recordMethods(_ action: String) -> [String]? {
+        record.first(where: { $0.name == action })?.methods
+    }
+}
