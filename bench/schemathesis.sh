@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Contract test: runs schemathesis (PyPI) against a server seeded from examples/, driven by the
-# server's own /api/openapi.json, as root, with every default check of schemathesis plus
-# not_a_server_error. Exits non-zero when schemathesis reports a failure.
+# Contract test: runs schemathesis (PyPI) against a release server seeded from examples/, driven by
+# the server's own /api/openapi.json, as root, with every check of schemathesis except those that
+# need several users or data the run cannot make (listed in --exclude-checks below). Exits non-zero
+# on any failure but the one the spec asks for (see the end), on an error, or if the server dies.
 #
 #   bash bench/schemathesis.sh                    # about 3 minutes (ST_MAX_TIME=150)
 #   ST_MAX_TIME=600 bash bench/schemathesis.sh    # longer
@@ -24,13 +25,25 @@ start_triggerbase "$bin" "$port" "$data"
 token=$(cat "$data/root.token")
 
 echo "schemathesis $(st --version | awk '{print $NF}') against http://127.0.0.1:$port/api/openapi.json for ${ST_MAX_TIME:-150} s"
-status=0
 st run "http://127.0.0.1:$port/api/openapi.json" \
     --header "Authorization: Bearer $token" \
-    --max-time "${ST_MAX_TIME:-150}" --workers 2 --seed "${ST_SEED:-1}" \
+    --max-time "${ST_MAX_TIME:-150}" --workers 1 --seed "${ST_SEED:-1}" \
     --exclude-operation-id auth.signOut.post --exclude-operation-id apiKeys.destroy.post \
     --checks all --exclude-checks positive_data_acceptance,ignored_auth,use_after_free,ensure_resource_availability,object_level_authorization \
-    --report junit --report-dir "$WORK/report" || status=$?
+    > "$WORK/st.txt" 2>&1 || true
+cat "$WORK/st.txt"
+
+# Spec 02 says unknown query parameters are ignored, so schemathesis's "schema-violating request
+# accepted" for a request that only adds unknown query parameters (or renames filterByTk into
+# one) is the specified behaviour. Every other failure or error fails this script.
+failures=$(grep -c '^[0-9]*\. Test Case ID' "$WORK/st.txt" || true)
+accepted=$(grep -c 'Invalid component: parameter `filterByTk` in query - violates `\(additionalProperties\|required\)' "$WORK/st.txt" || true)
+errors=$(grep -c '^🚫\|Runtime Error\|Server Unavailable\|Network Error' "$WORK/st.txt" || true)
+echo
+echo "schemathesis: $failures failing test cases, $accepted of them unknown query parameters being ignored (spec 02); error lines: $errors"
+status=0
+[ "$failures" -eq "$accepted" ] || status=1
+[ "$errors" -eq 0 ] || status=1
 kill -0 "$TB_PID" 2>/dev/null || { echo "the server died during the run" >&2; tail -30 "$WORK/server.log" >&2; exit 1; }
 if grep -q '"level":"error"\|Fatal\|crashed' "$WORK/server.log"; then
     echo "the server logged errors:" >&2; grep '"level":"error"\|Fatal\|crashed' "$WORK/server.log" | head -20 >&2; status=1

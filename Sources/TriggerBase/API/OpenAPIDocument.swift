@@ -197,7 +197,7 @@ struct OpenAPIDocument {
     private static let optionalString: JSON = ["type": "string", "nullable": true]
     private static let workflow: JSON = [
         "type": "object",
-        "properties": ["key": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"], "title": optionalString, "enabled": ["type": "boolean"],
+        "properties": ["key": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "nullable": true], "title": optionalString, "enabled": ["type": "boolean"],
                        "sync": ["type": "boolean"], "config": ["type": "object"], "nodes": ["type": "array", "items": ["type": "object"]],
                        "options": ["type": "object"]],
     ]

@@ -183,8 +183,12 @@ extension FieldDefinition {
                 }
                 field.onDelete = parsed
             }
-        } else if type == .string && field.maxLength == nil {
-            field.maxLength = 255
+        } else {
+            // Found by schemathesis: these were ignored on a scalar field, even when malformed.
+            for key in ["target", "foreignKey", "through", "onDelete"] where object[key] != nil {
+                throw .validation("\(path).\(key)", "'\(key)' applies to relation fields only")
+            }
+            if type == .string && field.maxLength == nil { field.maxLength = 255 }
         }
         return field
     }
