@@ -200,7 +200,7 @@ final class EventLoop: @unchecked Sendable {
     private func readInput(_ connection: Connection, now: UInt64) {
         // One read (at most one buffer) per wakeup: epoll is level-triggered, so the rest waits for
         // the next pass, and a flood of large bodies cannot hold up other connections' requests
-        // (bench/hostile.sh: /health p99 under 200 body-flooding clients went from 59-283 ms to about 12 ms).
+        // (bench/hostile.sh: /health p99 under 200 body-flooding clients went from 59-283 ms to about 7-12 ms).
         if connection.lingerDeadline != nil {
             // Half-closed by us: discard what the client still sends until it closes.
             if case .closed = Socket.receive(connection.fd, into: readBuffer) { closeConnection(connection) }

@@ -114,8 +114,8 @@ struct OpenAPIDocument {
             parameters += [filterByTk, triggerWorkflows]
         }
         let body: JSON? = switch action.name {
-        case "create": ["oneOf": [ref("\(collection).values"), ["type": "array", "items": ref("\(collection).values")]]]
-        case "update": ref("\(collection).changes")
+        case "create": ["oneOf": [ref("\(collection)Values"), ["type": "array", "items": ref("\(collection)Values")]]]
+        case "update": ref("\(collection)Changes")
         case "invokeWorkflow": ref("WorkflowEvent")
         default: .none
         }
@@ -283,8 +283,8 @@ struct OpenAPIDocument {
         for name in catalogue.userDefined {
             guard let definition = catalogue.collection(name) else { continue }
             schemas[name] = record(definition)
-            schemas["\(name).values"] = values(definition, requireRequired: true)
-            schemas["\(name).changes"] = values(definition, requireRequired: false)
+            schemas["\(name)Values"] = values(definition, requireRequired: true)
+            schemas["\(name)Changes"] = values(definition, requireRequired: false)
         }
         return [
             "schemas": .object(schemas),

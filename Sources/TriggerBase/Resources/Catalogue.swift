@@ -49,7 +49,13 @@ struct Catalogue: Sendable {
                 switch field.type {
                 case .belongsTo: if field.foreignKey == nil { field.foreignKey = field.name + "Id" }
                 case .hasOne, .hasMany: if field.foreignKey == nil { field.foreignKey = Self.singular(name) + "Id" }
-                case .belongsToMany: if field.through == nil { field.through = name + "_" + target }
+                case .belongsToMany:
+                    // Its join table has one `<singular>Id` column per side, which would be the same
+                    // column twice (found by schemathesis: a 500 from SQLite).
+                    guard target != name else {
+                        throw .validation("\(name).\(field.name)", "a belongsToMany to its own collection is not supported")
+                    }
+                    if field.through == nil { field.through = name + "_" + target }
                 default: break
                 }
                 definition.fields[index] = field
