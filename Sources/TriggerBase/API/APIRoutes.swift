@@ -107,13 +107,8 @@ enum APIRoutes {
     /// 405 with `Allow` when the table does not list it.
     static func check(_ method: String, fixed path: String) throws(APIError) {
         guard let route = (fixed + recordWorkflow).first(where: { $0.path == path }) else {
-            preconditionFailure("no fixed route '\(path)' in APIRoutes")
+            throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)")
         }
         guard route.methods.contains(method) else { throw Route.methodNotAllowed(route.methods.joined(separator: ", ")) }
-    }
-
-    /// The methods of `action` among the record actions (nil for an action that is not one).
-    static func recordMethods(_ action: String) -> [String]? {
-        record.first(where: { $0.name == action })?.methods
     }
 }

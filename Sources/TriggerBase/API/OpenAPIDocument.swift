@@ -161,7 +161,7 @@ struct OpenAPIDocument {
         let id = fixed.path.split(separator: "/").map { $0.filter { $0.isLetter || $0.isNumber } }.joined(separator: ".") + "." + method.lowercased()
         let success: JSON = fixed.path == "/metrics" ? ["type": "string"]
             : fixed.path == "/api/management/workflow/definitions" ? ["type": "array", "items": ["type": "object"]] : ["type": "object"]
-        return operation(tag ?? (fixed.path == "/health" || fixed.path == "/metrics" ? "operations" : "workflow"), action, method: method,
+        return operation(tag ?? (fixed.path.contains("/workflow") ? "workflow" : "operations"), action, method: method,
                          parameters: parameters, body: body, operationID: id, success: success,
                          contentType: fixed.path == "/metrics" ? "text/plain" : "application/json")
     }

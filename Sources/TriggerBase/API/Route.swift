@@ -58,12 +58,6 @@ enum Route: Equatable {
         }
     }
 
-    /// Checks the method allowed for record action `action` in `APIRoutes.record` (405 with `Allow` otherwise).
-    static func checkMethod(_ method: String, action: String) throws(APIError) {
-        guard let allowed = APIRoutes.recordMethods(action) else { return }
-        if !allowed.contains(method) { throw methodNotAllowed(allowed.joined(separator: ", ")) }
-    }
-
     static func methodNotAllowed(_ allow: String) -> APIError {
         var error = APIError(status: 405, code: "METHOD_NOT_ALLOWED", message: "method not allowed; allowed: \(allow)")
         error.headers = [("Allow", allow)]
