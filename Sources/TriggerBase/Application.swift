@@ -89,8 +89,8 @@ public final class Application: Sendable {
         { [self] request, responder in
             let path = request.path
             if path == "/health" {
-                guard request.method == "GET" || request.method == "HEAD" else {
-                    responder.respond(Route.methodNotAllowed("GET, HEAD").response)
+                do throws(APIError) { try APIRoutes.check(request.method, fixed: "/health") } catch {
+                    responder.respond(error.response)
                     return
                 }
                 responder.respond(self.health.isHealthy ? .json(Self.healthBody)
@@ -172,7 +172,7 @@ public final class Application: Sendable {
                 throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)")
             }
             if path == "/api/openapi.json" {
-                guard request.method == "GET" || request.method == "HEAD" else { throw Route.methodNotAllowed("GET, HEAD") }
+                try APIRoutes.check(request.method, fixed: "/api/openapi.json")
                 return .json(OpenAPIDocument(catalogue: schema.current).json().serializedBytes())
             }
             let query = QueryParameters(request.query)

@@ -74,6 +74,10 @@ import Testing
 
             let trace = try client.request("TRACE", "/metrics")
             #expect(trace.status == 405 && trace.headers["allow"] == "GET, HEAD")
+            for path in ["/health", "/api/openapi.json"] {
+                let post = try client.request("POST", path, body: "{}")
+                #expect(post.status == 405 && post.headers["allow"] == "GET, HEAD", "\(path): \(post.text)")
+            }
             let wrongMethod = try client.request("PUT", "/api/executions:cancel?filterByTk=1")
             #expect(wrongMethod.status == 405 && wrongMethod.headers["allow"] == "POST")
         }

@@ -106,9 +106,11 @@ enum APIRoutes {
     /// Checks `method` against the fixed route `path` (a template of `fixed` or `recordWorkflow`):
     /// 405 with `Allow` when the table does not list it.
     static func check(_ method: String, fixed path: String) throws(APIError) {
-        guard let route = (fixed + recordWorkflow).first(where: { $0.path == path }) else {
-            throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)")
-        }
-        guard route.methods.contains(method) else { throw Route.methodNotAllowed(route.methods.joined(separator: ", ")) }
+        guard let methods = fixedMethods[path] else { throw APIError(status: 404, code: "NOT_FOUND", message: "no route for \(path)") }
+        guard methods.contains(method) else { throw Route.methodNotAllowed(methods.joined(separator: ", ")) }
     }
+
+    /// `fixed` and `recordWorkflow` by path, built once: `/health` checks its method here per request.
+    private static let fixedMethods: [String: [String]] =
+        Dictionary(uniqueKeysWithValues: (fixed + recordWorkflow).map { ($0.path, $0.methods) })
 }
