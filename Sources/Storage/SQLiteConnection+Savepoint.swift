@@ -13,6 +13,9 @@ extension SQLiteConnection {
     /// each level has its own name. Outside a transaction the outermost savepoint acts as
     /// `BEGIN DEFERRED … COMMIT`.
     ///
+    /// Rolling back also runs the `onRollback` actions registered inside `body`; when this
+    /// savepoint is the whole transaction, its commit runs the `afterCommit` ones.
+    ///
     /// The first error is the one rethrown; a failure to roll back is secondary.
     @discardableResult
     public func inSavepoint<T>(_ body: () throws -> T) throws -> T {
@@ -21,14 +24,18 @@ extension SQLiteConnection {
         try stepOnce(statements.begin)
         savepointDepth += 1
         defer { savepointDepth -= 1 }
+        let mark = hooks.mark
         let value: T
         do {
             value = try body()
             try stepOnce(statements.release)
         } catch {
             undo(statements, opensTransaction: opensTransaction)
+            // The whole transaction may be gone (SQLite ended it, or this savepoint was it).
+            if isInTransaction { savepointDidRollBack(to: mark) } else { transactionDidRollBack() }
             throw error
         }
+        if opensTransaction { transactionDidCommit() }
         return value
     }
 

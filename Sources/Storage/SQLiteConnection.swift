@@ -28,6 +28,8 @@ public final class SQLiteConnection {
     var savepoints: [SavepointStatements] = []
     /// How many `inSavepoint` bodies are running.
     var savepointDepth = 0
+    /// Actions waiting for the open transaction's outcome (`SQLiteConnection+TransactionHooks.swift`).
+    var hooks = TransactionHooks()
 
     /// Opens `path` (sqlite.org/c3ref/open.html), creating the file and its parent directory in
     /// `.readWrite` mode.

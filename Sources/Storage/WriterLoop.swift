@@ -76,6 +76,7 @@ final class WriterLoop {
         // ran COMMIT / ROLLBACK itself. Either way the earlier jobs cannot be reported as committed.
         let error = request.failure ?? StorageError.misuse(
             "a write job ended the batch transaction; jobs must not run BEGIN, COMMIT or ROLLBACK")
+        connection.transactionDidRollBack()
         failPending(error)
         if request.failure != nil { request.complete() } else { request.fail(error) }
     }
@@ -88,14 +89,16 @@ final class WriterLoop {
             try connection.run("COMMIT")
         } catch {
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+            connection.transactionDidRollBack()
             writer.logger?.error("write batch failed to commit", [
                 "error": .string(String(describing: error)), "jobs": .int(pending.count),
             ])
             failPending(error)
             return
         }
-        // Counters and observers first: once a caller has its answer, the commit is counted and
-        // the dispatcher has been woken.
+        // Published state, counters and observers first: once a caller has its answer, what it
+        // committed is visible, the commit is counted and the dispatcher has been woken.
+        connection.transactionDidCommit()
         writer.didCommit(jobs: pending.count)
         for request in pending {
             request.complete()

@@ -83,7 +83,6 @@ enum Seed {
             }
             return summary
         }
-        schema.publish()
         return summary
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Synchronization
 import Testing
 
 /// `/api/collections`, seeding and the system schema.
@@ -29,6 +30,9 @@ import Testing
         (#"{"name":"bad-name"}"#, "INVALID_NAME"),
         (#"{"name":"x; DROP TABLE collections"}"#, "INVALID_NAME"),
         (#"{"name":"users"}"#, "INVALID_NAME"),
+        (#"{"name":"sqlite_anything"}"#, "INVALID_NAME"),
+        (#"{"name":"SQLite_Stat1"}"#, "INVALID_NAME"),
+        (#"{"name":"n","fields":[{"name":"t","type":"belongsToMany","target":"n2","through":"sqlite_links"}]}"#, "INVALID_NAME"),
         (#"{"name":"n","fields":[{"name":"a b","type":"string"}]}"#, "INVALID_NAME"),
         (#"{"name":"n","fields":[{"name":"a","type":"blob"}]}"#, "VALIDATION_ERROR"),
         (#"{"name":"n","fields":[{"name":"r","type":"belongsTo","target":"ghost"}]}"#, "VALIDATION_ERROR"),
@@ -43,6 +47,52 @@ import Testing
             #expect(r.status == 400)
             #expect(r.json["errors"]?[path: ["0", "code"]]?.stringValue == code)
             #expect(try app.count("collections") == 0)
+        }
+    }
+
+    /// Both requests reach the writer while it is held, so they share one batch: the second must
+    /// see the first's uncommitted collection and answer 409, not merge into it.
+    @Test func twoCreatesOfOneNameInOneBatch_exactlyOneSucceeds() throws {
+        try withTestApp(seed: nil) { app in
+            let token = app.rootToken, port = app.port
+            let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            app.application.database.write({ _ in held.signal(); release.wait() }, completion: { _ in })
+            held.wait()
+            let statuses = Mutex<[Int]>([])
+            let group = DispatchGroup()
+            for fields in [#"[{"name":"a","type":"string"}]"#, #"[{"name":"b","type":"integer"}]"#] {
+                DispatchQueue.global().async(group: group) {
+                    let client = try? HTTPTestClient(port: port, defaultHeaders: ["Authorization": "Bearer \(token)"])
+                    let status = (try? client?.request("POST", "/api/collections:create", body: #"{"name":"notes","fields":"# + fields + "}"))??.status ?? 0
+                    statuses.withLock { $0.append(status) }
+                }
+            }
+            // Let both requests queue their writes behind the held job.
+            Thread.sleep(forTimeInterval: 0.3)
+            release.signal()
+            group.wait()
+            #expect(statuses.withLock { $0.sorted() } == [200, 409])
+            #expect(try app.count("collections") == 1)
+            let columns = try app.rows("PRAGMA table_info(notes)").compactMap { $0["name"] }
+            #expect(columns.contains("a") != columns.contains("b"), "the table has the winner's field only")
+        }
+    }
+
+    /// A seed whose record fails rolls back its collection too: no table, no catalogue entry, and
+    /// the name can be created afterwards.
+    @Test func failedSchemaBatchLeavesNoGhostCollection() throws {
+        try withTestApp(seed: nil) { app in
+            let path = app.dataDirectory + "/bad.json"
+            try #"{"collections":[{"name":"ghosts","fields":[{"name":"n","type":"integer"}]}],"records":{"ghosts":[{"n":"not a number"}]}}"#
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: (any Error).self) { _ = try app.application.applySeedFile(path) }
+            let client = try app.client()
+            #expect(try client.request("GET", "/api/ghosts:list").status == 404)
+            #expect(try client.request("GET", "/api/collections:list").json["meta"]?["count"] == .int(0))
+            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name = 'ghosts'").isEmpty)
+            let created = try client.request("POST", "/api/collections:create", body: #"{"name":"ghosts","fields":[{"name":"n","type":"integer"}]}"#)
+            #expect(created.status == 200)
+            #expect(try client.request("POST", "/api/ghosts:create", body: #"{"n":1}"#).status == 200)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+@testable import TriggerBase
 
 /// Spec 04's post-action trigger over HTTP: which workflows fire, how often, with which subject and
 /// context — read back from `X-Workflow-Executions` / `X-Workflows-Ignored`, the `executions` rows
@@ -248,6 +249,26 @@ import Testing
             #expect(fired.headers["x-workflow-executions"] == ids.joined(separator: ","))
             let plain = try client.request("POST", "/api/posts:create", body: #"{"title":"quiet again"}"#)
             #expect(plain.status == 200 && plain.headers["x-workflow-executions"] == nil, "named workflows fire only when named")
+        }
+    }
+
+    /// A workflow saved in a write that rolls back must not stay in the registry the trigger reads.
+    @Test func aWorkflowWhoseWriteRolledBackNeverFires() throws {
+        try withTestApp(seed: WorkflowSeeds.blogWithLogs) { app in
+            let registry = app.application.workflowRuntime.registry
+            let semaphore = DispatchSemaphore(value: 0)
+            app.application.database.write({ connection in
+                var definition = WorkflowDefinition(key: "ghost")
+                try definition.merge(["enabled": true, "config": ["collection": "posts"]])
+                _ = try WorkflowService.insert(definition, versionNumber: 1, actorID: nil, connection)
+                try registry.reload(connection)
+                throw APIError.badRequest("rolled back on purpose")
+            }, completion: { _ in semaphore.signal() })
+            semaphore.wait()
+            let response = try app.client().request("POST", "/api/posts:create?triggerWorkflows=ghost", body: #"{"title":"Hello"}"#)
+            #expect(response.status == 200, "\(response.text)")
+            #expect(response.headers["x-workflows-ignored"] == "ghost=unknown")
+            #expect(try app.count("executions") == 0 && app.count("workflows") == 0)
         }
     }
 

@@ -32,17 +32,15 @@ struct CollectionService: Sendable {
             }
             let schema = self.schema
             let result = try await database.write { [definitions] connection -> [JSON] in
-                let new = try schema.apply(definitions, connection: connection)
+                let new = try schema.create(definitions, connection: connection)
                 return definitions.compactMap { new.definitionJSON($0.name) }
             }
-            schema.publish()
             return ResourceService.ok(body.arrayValue == nil ? result[0] : .array(result))
         case "destroy":
             let name = try Self.name(query)
             guard catalogue.collection(name)?.isBuiltIn == false else { throw APIError.collectionNotFound(name) }
             let schema = self.schema
             try await database.write { connection in try schema.drop(name, connection: connection) }
-            schema.publish()
             return ResourceService.ok(.int(1))
         default:
             throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(action)'")
@@ -79,7 +77,6 @@ struct CollectionService: Sendable {
             }
             try schema.removeField(name, of: collection, connection: connection)
         }
-        schema.publish()
         return ResourceService.ok(.int(1))
     }
 
@@ -97,10 +94,14 @@ struct CollectionService: Sendable {
         }
         let schema = self.schema
         let json = try await database.write { connection -> JSON in
+            // Checked again against the writer's view: another request of the batch may have added it.
+            guard let current = schema.writerCatalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+            if current.field(field.name) != nil {
+                throw APIError(status: 409, code: "FIELD_EXISTS", message: "field '\(field.name)' already exists", field: field.name)
+            }
             let new = try schema.apply([CollectionDefinition(name: collection, fields: [field])], connection: connection)
             return new.collection(collection)?.field(field.name)?.json ?? .null
         }
-        schema.publish()
         return ResourceService.ok(json)
     }
 

@@ -2,9 +2,13 @@ import JSON
 import Storage
 import Synchronization
 
-/// The catalogue as requests see it (`current`, replaced after each schema change commits) and as
-/// the single writer sees it (`writerCatalogue`, changed inside the write job that runs the DDL, so
-/// later jobs of the same batch already see the new tables).
+/// The catalogue as requests see it (`current`) and as the single writer sees it
+/// (`writerCatalogue`).
+///
+/// The writer's view changes inside the write job that runs the DDL, so later jobs of the same
+/// batch already see the new tables; it is put back if that job or its batch rolls back. `current`
+/// is replaced only after the batch commits, on the writer thread before the next batch begins, so
+/// requests never see a change that is not (or not yet) in the database.
 final class SchemaState: Sendable {
     private let committed: Mutex<Catalogue>
     private let pending: Mutex<Catalogue>
@@ -19,8 +23,31 @@ final class SchemaState: Sendable {
     /// Only read and replaced on the writer thread.
     var writerCatalogue: Catalogue { pending.withLock { $0 } }
 
+    /// Makes `new` the writer's view for the rest of the transaction: published once it commits,
+    /// replaced by the view before it if it rolls back.
+    private func stage(_ new: Catalogue, connection: SQLiteConnection) {
+        let old = pending.withLock { state in
+            defer { state = new }
+            return state
+        }
+        connection.onRollback { [self] in pending.withLock { $0 = old } }
+        connection.afterCommit { [self] in
+            let next = writerCatalogue
+            committed.withLock { $0 = next }
+        }
+    }
+
+    /// Creates collections inside a write job; a name the writer's view already holds (one created
+    /// earlier in the same batch, say) is 409 `COLLECTION_EXISTS`.
+    func create(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
+        for definition in definitions where writerCatalogue.collection(definition.name) != nil {
+            throw APIError(status: 409, code: "COLLECTION_EXISTS", message: "collection '\(definition.name)' already exists")
+        }
+        return try apply(definitions, connection: connection)
+    }
+
     /// Adds collections (or fields) inside a write job: DDL, catalogue rows, and the writer's view.
-    func apply(_ definitions: [CollectionDefinition], connection: SQLiteConnection, replaceExisting: Bool = true) throws -> Catalogue {
+    func apply(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
         let old = writerCatalogue
         for definition in definitions {
             guard let binding = definition.workflowDefinition else { continue }
@@ -38,13 +65,14 @@ final class SchemaState: Sendable {
                 ON CONFLICT("name") DO UPDATE SET "definition" = excluded."definition"
                 """, [.text(name), .text(json.serialized()), .text(Timestamp.now())])
         }
-        pending.withLock { $0 = new }
+        stage(new, connection: connection)
         return new
     }
 
     /// Drops a collection inside a write job.
     func drop(_ name: String, connection: SQLiteConnection) throws {
-        var catalogue = writerCatalogue
+        let catalogue = writerCatalogue
+        guard catalogue.collection(name)?.isBuiltIn == false else { throw APIError.collectionNotFound(name) }
         for other in catalogue.order where other != name {
             if catalogue.collection(other)?.fields.contains(where: { $0.target == name }) == true {
                 throw APIError(status: 409, code: "COLLECTION_IN_USE", message: "'\(other)' has a relation to '\(name)'")
@@ -55,30 +83,19 @@ final class SchemaState: Sendable {
             if let through = field.through { try connection.execute("DROP TABLE IF EXISTS \(Name.quoted(through))") }
         }
         try connection.run("DELETE FROM \"collections\" WHERE \"name\" = ?", [.text(name)])
-        catalogue = try Catalogue.load(connection)
-        pending.withLock { $0 = catalogue }
+        stage(try Catalogue.load(connection), connection: connection)
     }
 
     /// Removes a scalar field inside a write job: drops its index and column, updates the definition.
     func removeField(_ name: String, of collection: String, connection: SQLiteConnection) throws {
-        var catalogue = writerCatalogue
-        guard var definition = catalogue.collection(collection) else { throw APIError.collectionNotFound(collection) }
+        guard var definition = writerCatalogue.collection(collection), !definition.isBuiltIn else { throw APIError.collectionNotFound(collection) }
+        guard definition.field(name) != nil else { throw APIError(status: 404, code: "NOT_FOUND", message: "'\(collection)' has no field '\(name)'") }
         definition.fields.removeAll { $0.name == name }
         for prefix in ["ux_", "ix_"] { try connection.execute("DROP INDEX IF EXISTS \(Name.quoted("\(prefix)\(collection)_\(name)"))") }
         try connection.execute("ALTER TABLE \(Name.quoted(collection)) DROP COLUMN \(Name.quoted(name))")
         try connection.run("UPDATE \"collections\" SET \"definition\" = ? WHERE \"name\" = ?",
                            [.text(definition.json.serialized()), .text(collection)])
-        catalogue = try Catalogue.load(connection)
-        pending.withLock { $0 = catalogue }
-    }
-
-    /// Publishes the writer's view after a successful commit.
-    func publish() { let next = writerCatalogue; committed.withLock { $0 = next } }
-
-    /// After a failed batch, reloads both views from the database.
-    func reload(_ catalogue: Catalogue) {
-        pending.withLock { $0 = catalogue }
-        committed.withLock { $0 = catalogue }
+        stage(try Catalogue.load(connection), connection: connection)
     }
 }
 

@@ -115,6 +115,12 @@ struct CollectionDefinition: Sendable, Equatable {
         "migrations", "workflow", "management", "health", "metrics", "openapi", "recordWorkflowDefinitions", "recordWorkflowHistory",
     ]
 
+    /// Whether `name` cannot be a table: one of `reservedNames`, or a name SQLite keeps for itself
+    /// (any case of `sqlite_…`, sqlite.org/lang_createtable.html).
+    static func isReserved(_ name: String) -> Bool {
+        reservedNames.contains(name) || name.utf8.count >= 7 && name.prefix(7).lowercased() == "sqlite_"
+    }
+
     /// The JSON form (as `collections:get` answers and as stored).
     var json: JSON {
         var object: JSONObject = ["name": .string(name), "fields": .array(fields.map(\.json))]
@@ -174,7 +180,9 @@ extension FieldDefinition {
                 field.foreignKey = fk
             }
             if let through = object["through"] {
-                guard let through = through.stringValue, Name.isValid(through) else { throw .invalidName(object["through"]?.stringValue ?? "") }
+                guard let through = through.stringValue, Name.isValid(through), !CollectionDefinition.isReserved(through) else {
+                    throw .invalidName(object["through"]?.stringValue ?? "")
+                }
                 field.through = through
             }
             if let onDelete = object["onDelete"] {
@@ -200,7 +208,7 @@ extension CollectionDefinition {
         guard case .object(let object) = json else { throw .badRequest("a collection must be a JSON object") }
         guard let name = object["name"]?.stringValue else { throw .validation("name", "a collection needs a name") }
         guard Name.isValid(name) else { throw .invalidName(name) }
-        guard !reservedNames.contains(name) else {
+        guard !isReserved(name) else {
             throw APIError(status: 400, code: "INVALID_NAME", message: "'\(name)' is reserved", field: "name")
         }
         var fields: [FieldDefinition] = []

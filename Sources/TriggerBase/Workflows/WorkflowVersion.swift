@@ -104,7 +104,9 @@ enum ExecutionStatus: Int64, Sendable {
 /// job that may fire workflows; and parsed versions by id, for the engine.
 ///
 /// Changes to workflows run on the writer thread and call `reload` inside their job, so the jobs
-/// after them in the same batch already match against the new set.
+/// after them in the same batch already match against the new set; if that job or its batch rolls
+/// back, the index before it comes back. The index is read only by write jobs (the trigger), so it
+/// is always the writer's view of the database.
 final class WorkflowRegistry: Sendable {
     struct Index: Sendable {
         /// Current version of each key, enabled or not.
@@ -128,8 +130,16 @@ final class WorkflowRegistry: Sendable {
                 next.global[collection, default: []].append(version)
             }
         }
-        index.withLock { $0 = next }
+        let previous = index.withLock { state in
+            defer { state = next }
+            return state
+        }
         versions.withLock { $0.removeAll() }
+        // Cached versions may hold rows the rollback removes (and whose ids come back).
+        connection.onRollback { [self] in
+            index.withLock { $0 = previous }
+            versions.withLock { $0.removeAll() }
+        }
     }
 
     /// A version by id (cached: a version that has executions cannot change its nodes).
