@@ -30,6 +30,7 @@ let package = Package(
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CLinux"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "TriggerBaseTests", dependencies: ["TriggerBase", "HTTPServer", "Storage", "JSON", "CLinux"]),
     ],

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Severity of a log line; lines below the logger's level are dropped.
 public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
@@ -42,41 +41,49 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
 /// Writes one JSON object per line (`ts`, `level`, `msg`, then the extra fields) to a sink,
 /// stderr by default (spec 07: Observability).
 ///
-/// Lines are buffered and written by a background flusher at most every 50 ms (or sooner when the
-/// buffer passes 64 KiB), so event-loop threads never block on the terminal. `flush()` writes
-/// everything out at once; call it before exit.
+/// Logging never blocks the caller on I/O (issue 13): `log` formats the line and appends it to a
+/// buffer bounded at `maxBufferedBytes` (1 MiB by default); one dedicated thread per logger writes
+/// the buffer out, whole lines only, so lines from different threads never tear or interleave.
+/// When the buffer is full the line is dropped and counted in `droppedLineCount`
+/// (`triggerbase_log_lines_dropped_total` in `/metrics`). Call `flush()` before exit.
 public final class Logger: Sendable {
     public let level: LogLevel
-    private let sink: @Sendable (String) -> Void
-    private let state = Mutex(State())
-    private let flushQueue = DispatchQueue(label: "triggerbase.log")
+    private let writer: LogWriter
 
-    private struct State {
-        var buffer = ""
-        var flushScheduled = false
-        /// `YYYY-MM-DDTHH:MM:SS` of `cachedSecond`, so most lines skip calendar formatting.
-        var cachedSecond: Int64 = -1
-        var cachedPrefix = ""
-    }
-
-    /// Creates a logger writing to `sink`, which receives whole lines (each ending in `\n`).
-    public init(level: LogLevel = .info, sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
+    /// Creates a logger writing to `sink`, which receives whole lines (each ending in `\n`), one
+    /// chunk of lines at a time and always from the same thread. At most `maxBufferedBytes` of
+    /// lines wait for the sink; a line that does not fit is dropped, never waited for.
+    public init(level: LogLevel = .info, maxBufferedBytes: Int = 1 << 20,
+                sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
         self.level = level
-        self.sink = sink
+        self.writer = LogWriter(sink: sink, maxBufferedBytes: maxBufferedBytes)
     }
+
+    /// Lets the writer thread end once it has written what is queued, without waiting for it.
+    deinit { writer.close(wait: false) }
 
     /// Writes text to file descriptor 2 without going through C `FILE*` streams.
-    public static let standardError: @Sendable (String) -> Void = { text in
-        var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { if errno == EINTR { continue }; return }
-                offset += n
+    public static let standardError: @Sendable (String) -> Void = writing(to: 2)
+
+    /// A sink that writes all of its text to `fd`, resuming after partial writes and `EINTR`;
+    /// on any other error the rest of the text is lost (there is nowhere left to report it).
+    static func writing(to fd: Int32) -> @Sendable (String) -> Void {
+        { text in
+            var text = text
+            text.withUTF8 { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    offset += n
+                }
             }
         }
     }
+
+    /// Lines dropped because the buffer was full (or the logger closed) since it was created.
+    public var droppedLineCount: Int { writer.droppedLineCount }
 
     /// Whether a line at `level` would be written.
     public func isEnabled(_ level: LogLevel) -> Bool { level >= self.level }
@@ -86,7 +93,7 @@ public final class Logger: Sendable {
     public func warning(_ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { log(.warning, message, fields) }
     public func error(_ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { log(.error, message, fields) }
 
-    /// Formats and queues one line.
+    /// Formats and queues one line; returns without waiting for I/O or for room in the buffer.
     public func log(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
         guard level >= self.level else { return }
         let millis = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
@@ -106,45 +113,16 @@ public final class Logger: Sendable {
             }
         }
         line += "}\n"
-        enqueue(line, millis: millis)
+        writer.enqueue(line, millis: millis)
     }
 
-    /// Writes every buffered line now.
-    public func flush() {
-        let text = state.withLock { state -> String in
-            let text = state.buffer
-            state.buffer = ""
-            return text
-        }
-        if !text.isEmpty { sink(text) }
-    }
+    /// Blocks until every line queued before the call has been written: before exit, and in
+    /// tests. Never call it from an event loop: it waits for the sink, which may be slow.
+    public func flush() { writer.flush() }
 
-    private func enqueue(_ line: String, millis: Int64) {
-        let (scheduleFlush, flushNow) = state.withLock { state -> (Bool, Bool) in
-            if millis / 1000 != state.cachedSecond {
-                state.cachedSecond = millis / 1000
-                state.cachedPrefix = String(Self.timestamp(Date(timeIntervalSince1970: Double(state.cachedSecond))).prefix(19))
-            }
-            let ms = millis % 1000
-            state.buffer += "{\"ts\":\""
-            state.buffer += state.cachedPrefix
-            state.buffer += ms < 10 ? ".00" : (ms < 100 ? ".0" : ".")
-            state.buffer += String(ms)
-            state.buffer += "Z"
-            state.buffer += line
-            if state.buffer.utf8.count > 65_536 { return (false, true) }
-            if state.flushScheduled { return (false, false) }
-            state.flushScheduled = true
-            return (true, false)
-        }
-        if flushNow { flush() }
-        if scheduleFlush {
-            flushQueue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
-                state.withLock { $0.flushScheduled = false }
-                flush()
-            }
-        }
-    }
+    /// Writes what is queued, then ends the writer thread; lines logged afterwards are dropped.
+    /// Blocks like `flush()`. Optional: releasing the logger ends the thread too.
+    public func close() { writer.close(wait: true) }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-22T14:31:00.000Z` (spec README: Times).
     public static func timestamp(_ date: Date) -> String {

@@ -111,7 +111,7 @@ public final class Application: Sendable {
         }
     }
 
-    /// Prometheus text (spec 07): write batches, the dispatcher's queue, finished executions.
+    /// Prometheus text (spec 07): write batches, the dispatcher's queue, dropped log lines, finished executions.
     func metricsText() -> String {
         let statistics = database.writeStatistics
         return """
@@ -127,6 +127,9 @@ public final class Application: Sendable {
             # HELP triggerbase_dispatcher_running Executions being run (one step in the writer or waiting for an HTTP answer).
             # TYPE triggerbase_dispatcher_running gauge
             triggerbase_dispatcher_running \(workflowRuntime.dispatcher.runningCount)
+            # HELP triggerbase_log_lines_dropped_total Log lines dropped because the log buffer was full (stderr slower than logging).
+            # TYPE triggerbase_log_lines_dropped_total counter
+            triggerbase_log_lines_dropped_total \(logger.droppedLineCount)
             # HELP triggerbase_executions_finished_total Executions that ended in this process, by workflow key and status.
             # TYPE triggerbase_executions_finished_total counter
             \(workflowRuntime.counters.prometheusLines)
