@@ -89,6 +89,9 @@ final class BlockingQueue<Element: Sendable>: Sendable {
         return state.withLock { $0.elements.count > $0.head }
     }
 
+    /// Elements queued and not yet taken.
+    var count: Int { state.withLock { $0.elements.count - $0.head } }
+
     /// Refuses further elements and wakes every waiting consumer.
     func close() {
         let sleepers = state.withLock { state -> Int in

@@ -118,6 +118,10 @@ public final class Database: Sendable {
         writer.addCommitObserver(observer)
     }
 
+    /// Write jobs queued for the writer and not yet begun: what a caller's new write would wait
+    /// behind (for load shedding and `/metrics`).
+    public var writeBacklog: Int { writer.queue.count }
+
     /// Committed batches and the jobs in them since opening; `jobs / batches` is the average
     /// batch size (spec 07: metrics "write batch sizes").
     public var writeStatistics: (batches: Int, jobs: Int) { writer.writeStatistics }

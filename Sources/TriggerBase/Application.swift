@@ -10,6 +10,10 @@ public struct ApplicationConfiguration: Sendable {
     public var dataDirectory: String = "./data"
     /// `synchronous=FULL` (default) or NORMAL.
     public var synchronous: SynchronousMode = .full
+    /// Write jobs waiting for the writer past which new writing requests get 503 `OVERLOADED`.
+    public var maxWriteBacklog = 2000
+    /// API requests handled at once past which new ones get 503 `OVERLOADED`.
+    public var maxRequestsInFlight = 4096
     public init() {}
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("triggerbase.db") }
@@ -33,11 +37,13 @@ public final class Application: Sendable {
     let authCache = AuthCache()
     private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
+    let shedder: LoadShedder
 
     /// Opens (or creates) the database under the data folder and applies pending migrations.
     public init(configuration: ApplicationConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        shedder = LoadShedder(maxRequestsInFlight: configuration.maxRequestsInFlight, maxWriteBacklog: configuration.maxWriteBacklog)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         var databaseConfiguration = DatabaseConfiguration(path: configuration.databasePath)
         databaseConfiguration.synchronous = configuration.synchronous
@@ -106,12 +112,24 @@ public final class Application: Sendable {
                                                body: Array(self.metricsText().utf8)))
                 return
             }
+            guard shedder.admits(request, writeBacklog: database.writeBacklog) else {
+                responder.respond(LoadShedder.overloaded.response)
+                return
+            }
             if self.createImmediately(request, responder) { return }
-            Task(executorPreference: executor) { responder.respond(await self.handleAPI(request)) }
+            guard shedder.begin() else {
+                responder.respond(LoadShedder.overloaded.response)
+                return
+            }
+            Task(executorPreference: executor) {
+                defer { self.shedder.finish() }
+                responder.respond(await self.handleAPI(request))
+            }
         }
     }
 
-    /// Prometheus text (spec 07): write batches, the dispatcher's queue, dropped log lines, finished executions.
+    /// Prometheus text (spec 07): write batches, queue depths and shed requests, the dispatcher's queue, dropped log lines,
+    /// finished executions.
     func metricsText() -> String {
         let statistics = database.writeStatistics
         return """
@@ -127,7 +145,7 @@ public final class Application: Sendable {
             # HELP triggerbase_dispatcher_running Executions being run (one step in the writer or waiting for an HTTP answer).
             # TYPE triggerbase_dispatcher_running gauge
             triggerbase_dispatcher_running \(workflowRuntime.dispatcher.runningCount)
-            # HELP triggerbase_log_lines_dropped_total Log lines dropped because the log buffer was full (stderr slower than logging).
+            \(shedder.prometheusLines(writeBacklog: database.writeBacklog))# HELP triggerbase_log_lines_dropped_total Log lines dropped because the log buffer was full (stderr slower than logging).
             # TYPE triggerbase_log_lines_dropped_total counter
             triggerbase_log_lines_dropped_total \(logger.droppedLineCount)
             # HELP triggerbase_executions_finished_total Executions that ended in this process, by workflow key and status.

@@ -33,6 +33,15 @@ struct CommandLineTests {
         #expect(options.logLevel == .debug)
     }
 
+    @Test func loadSheddingLimitsTakeAFlagOrTheEnvironment() throws {
+        let defaults = try serve([])
+        #expect(defaults.application.maxWriteBacklog == 2000 && defaults.application.maxRequestsInFlight == 4096)
+        let options = try serve(["--max-write-backlog", "50"], ["TRIGGERBASE_MAX_WRITE_BACKLOG": "9", "TRIGGERBASE_MAX_REQUESTS_IN_FLIGHT": "64"])
+        #expect(options.application.maxWriteBacklog == 50)
+        #expect(options.application.maxRequestsInFlight == 64)
+        #expect(throws: CommandLineError.self) { try serve(["--max-write-backlog", "0"]) }
+    }
+
     @Test(arguments: [["--bogus"], ["--port"], ["--port", "x"], ["--port", "+1"], ["--head-timeout", "-1"], ["--log-level", "loud"], ["stray"]])
     func badArgumentsAreErrorsWithUsage(_ arguments: [String]) {
         #expect(throws: CommandLineError.self) { try serve(arguments) }

@@ -12,11 +12,13 @@ final class TestApp {
     let dataDirectory: String
     var port: Int { server.port }
 
-    init(seed: String?, configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+    init(seed: String?, configureApplication: (inout ApplicationConfiguration) -> Void = { _ in },
+         configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         dataDirectory = ServerProcess.temporaryDirectory()
         var configuration = ApplicationConfiguration()
         configuration.dataDirectory = dataDirectory
         configuration.synchronous = .normal
+        configureApplication(&configuration)
         application = try Application(configuration: configuration, logger: Logger(level: .error))
         if let seed {
             let path = dataDirectory + "/seed.json"

@@ -72,6 +72,8 @@ public enum CommandLineInterface {
           --idle-timeout S         idle keep-alive connection (default 60)
           --max-connections N      open connections (default 10000)
           --max-pipeline N         pipelined requests queued per connection (default 16)
+          --max-write-backlog N    writes waiting for the writer before new writes get 503 (default 2000)
+          --max-requests-in-flight N  API requests handled at once before new ones get 503 (default 4096)
           -h, --help               show this help
 
         """
@@ -91,7 +93,7 @@ public enum CommandLineInterface {
 
     private static let serveFlags: [String] = [
         "host", "port", "data", "seed", "synchronous", "log-level", "event-loops", "max-head", "max-headers", "max-body",
-        "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline",
+        "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline", "max-write-backlog", "max-requests-in-flight",
     ]
 
     private static func parseServe(_ arguments: [String], environment: [String: String]) throws(CommandLineError) -> Command {
@@ -258,6 +260,8 @@ public enum CommandLineInterface {
         if let d = try seconds("idle-timeout") { options.server.idleTimeout = d }
         if let n = try int("max-connections", min: 1) { options.server.maxConnections = n }
         if let n = try int("max-pipeline", min: 1) { options.server.maxPipelineDepth = n }
+        if let n = try int("max-write-backlog", min: 1) { options.application.maxWriteBacklog = n }
+        if let n = try int("max-requests-in-flight", min: 1) { options.application.maxRequestsInFlight = n }
         return options
     }
 }
