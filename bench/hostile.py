@@ -8,6 +8,9 @@ Each phase is one subcommand; it appends one JSON record to --results and prints
     hostile.py slowloris --port P --pid PID --results FILE [--conns 1000] [--seconds 20]
     hostile.py flood     --port P --pid PID --results FILE [--conns 200] [--seconds 10] [--kinds K,...]
     hostile.py idle      --port P --pid PID --results FILE [--conns 9990] [--seconds 10]
+    hostile.py signin    --port P --pid PID --results FILE [--conns 16] [--seconds 10]
+    hostile.py overload  --port P --pid PID --results FILE [--conns 500] [--depth 8] [--seconds 10]
+    hostile.py createprobe --port P --seconds S      (a normal writer; JSON on stdout)
     hostile.py probe     --port P --seconds S          (the normal client; JSON on stdout)
     hostile.py report    --pid PID --results FILE
 
@@ -15,6 +18,9 @@ Every phase: RSS of the server before (VmRSS), its peak while the hostile client
 (sampled every 0.1 s), then the hostile clients leave, a normal client must get 200 from
 `GET /health` on fresh connections at once (recovery), the server's open descriptors must fall
 back to where they were (the 2 s lingering close included), and VmRSS is read again (after).
+The baseline, signin and overload phases also run a normal writer beside the normal reader: sequential
+`POST /api/posts:create` with the bench seed's member token; every record it (or the overload) was
+told was created must exist afterwards.
 """
 import argparse
 import asyncio
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 HOST = "127.0.0.1"
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hostile-probe\r\n\r\n"
@@ -192,6 +199,140 @@ def finish_probe(process):
                 "failed": f"probe exited {process.returncode}"}
 
 
+MEMBER_TOKEN = "tb_bench_member_0123456789abcdef"   # bench/bench.seed.json
+
+
+def create_request(title):
+    body = json.dumps({"title": title}).encode()
+    return (b"POST /api/posts:create HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + MEMBER_TOKEN.encode()
+            + b"\r\nX-Role: member\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def read_response_body(sock, buf=b""):
+    """Like read_response, but also returns the body: (status, close, body, leftover)."""
+    while b"\r\n\r\n" not in buf:
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("closed before a response head")
+        buf += data
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status, length, close = int(lines[0].split()[1]), 0, False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"connection" and b"close" in value.lower():
+            close = True
+    while len(rest) < length:
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("closed inside a response body")
+        rest += data
+    return status, close, rest[:length], rest[length:]
+
+
+def created_id(body):
+    try:
+        return json.loads(body)["data"]["id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def create_probe(port, seconds, interval):
+    """The normal writer: sequential creates on one keep-alive connection, `interval` s apart.
+    Latencies of every answer (a shed 503 included), statuses, and the ids of the 2xx ones."""
+    latencies, statuses, ids, errors = [], {}, [], 0
+    sock, buf = None, b""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        if sock is None:
+            try:
+                sock = socket.create_connection((HOST, port), timeout=10)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                buf = b""
+            except OSError:
+                errors += 1
+                time.sleep(0.05)
+                continue
+        n += 1
+        t0 = time.perf_counter()
+        try:
+            sock.sendall(create_request(f"probe {n}"))
+            status, close, body, buf = read_response_body(sock, buf)
+        except (OSError, EOFError, ValueError, IndexError):
+            latencies.append(time.perf_counter() - t0)
+            errors += 1
+            sock.close()
+            sock = None
+            continue
+        latencies.append(time.perf_counter() - t0)
+        statuses[status] = statuses.get(status, 0) + 1
+        if 200 <= status < 300:
+            ids.append(created_id(body))
+        if close:
+            sock.close()
+            sock = None
+        if interval:
+            time.sleep(interval)
+    if sock is not None:
+        sock.close()
+    latencies.sort()
+    ms = lambda v: None if v is None else round(v * 1000, 3)
+    return {"n": len(latencies), "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
+            "max_ms": ms(latencies[-1] if latencies else None), "errors": errors,
+            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "ids": ids}
+
+
+def start_create_probe(port, seconds, interval=0.005):
+    return subprocess.Popen([sys.executable, os.path.abspath(__file__), "createprobe", "--port", str(port),
+                             "--seconds", str(seconds), "--interval", str(interval)], stdout=subprocess.PIPE, text=True)
+
+
+def finish_create_probe(process):
+    out, _ = process.communicate()
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None, "errors": 1, "statuses": {}, "ids": [],
+                "failed": f"createprobe exited {process.returncode}"}
+
+
+def missing_records(port, ids):
+    """How many of `ids` (posts the server answered 2xx for) are not there, read back by the member."""
+    wanted = sorted(i for i in ids if isinstance(i, int))
+    missing = len(ids) - len(wanted)   # a 2xx without an id counts as missing
+    with socket.create_connection((HOST, port), timeout=30) as sock:
+        buf = b""
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            query = urllib.parse.quote(json.dumps({"id": {"$in": chunk}}, separators=(",", ":")))
+            sock.sendall((f"GET /api/posts:list?fields=id&pageSize=500&filter={query} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          f"Authorization: Bearer {MEMBER_TOKEN}\r\nX-Role: member\r\n\r\n").encode())
+            status, _, body, buf = read_response_body(sock, buf)
+            found = {r["id"] for r in json.loads(body)["data"]} if status == 200 else set()
+            missing += sum(1 for i in chunk if i not in found)
+    return missing
+
+
+def metric_values(port):
+    """/metrics as {line name with labels: number}."""
+    with socket.create_connection((HOST, port), timeout=5) as sock:
+        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        _, _, body, _ = read_response_body(sock)
+    values = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            try:
+                values[name] = float(value)
+            except ValueError:
+                pass
+    return values
+
+
 def recovery(port, attempts=20, timeout=2.0):
     """Right after the hostile clients left: `attempts` fresh connections, one GET /health each."""
     ok, worst, failures = 0, 0.0, []
@@ -265,10 +406,20 @@ def finish_phase(args, record, sampler, fds_base):
 # ---- phase 0: baseline ----------------------------------------------------------------------
 
 def phase_baseline(args):
-    fds = open_fds(args.pid)
-    record = {"phase": "baseline", "load": "none", "rss_before_kib": rss_kib(args.pid), "fds_before": fds}
+    record = {"phase": "baseline", "load": "none", "rss_before_kib": rss_kib(args.pid)}
     sampler = Sampler(args.pid)
     sampler.start()
+    # The writer first, then reads on every reader connection: each connection opens SQLite's WAL
+    # files on its first use and keeps them, which must not count as descriptors a phase left open.
+    creates = create_probe(args.port, args.seconds, 0.005)
+    creates["missing"] = missing_records(args.port, creates.pop("ids"))
+    record["creates"] = creates
+    readers = [threading.Thread(target=missing_records, args=(args.port, list(range(1, 2000)))) for _ in range(8)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    fds = record["fds_before"] = open_fds(args.pid)
     record["probe"] = probe(args.port, args.seconds, 0.005)
     finish_phase(args, record, sampler, fds)
 
@@ -598,6 +749,137 @@ def phase_idle(args):
     finish_phase(args, record, sampler, fds_base)
 
 
+# ---- phase 4: sign-in flood ----------------------------------------------------------------
+
+async def signin_flood(args):
+    """`conns` clients sign in with made-up accounts as fast as they are answered (each on its own
+    keep-alive connection), beside the normal reader and writer."""
+    stop = asyncio.Event()
+    statuses, errors = {}, {}
+
+    async def one(i):
+        n = 0
+        while not stop.is_set():
+            try:
+                reader, writer = await asyncio.open_connection(HOST, args.port)
+            except OSError as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                while not stop.is_set():
+                    n += 1
+                    body = json.dumps({"account": f"nobody-{i}-{n}", "password": "guess"}).encode()
+                    writer.write(b"POST /api/auth:signIn HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                    status = await asyncio.wait_for(read_one_response(reader), timeout=30)
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
+            except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError, IndexError) as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+            finally:
+                writer.transport.abort()
+
+    fds_base = baseline_fds(args.results) or open_fds(args.pid)
+    record = {"phase": "signin", "rss_before_kib": rss_kib(args.pid)}
+    sampler = Sampler(args.pid)
+    sampler.start()
+    tasks = [asyncio.create_task(one(i)) for i in range(args.conns)]
+    await asyncio.sleep(0.5)   # the flood is running before the normal clients start
+    probe_process = start_probe(args.port, args.seconds)
+    create_process = start_create_probe(args.port, args.seconds)
+    while probe_process.poll() is None or create_process.poll() is None:
+        await asyncio.sleep(0.1)
+    record["probe"] = finish_probe(probe_process)
+    creates = finish_create_probe(create_process)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    creates["missing"] = missing_records(args.port, creates.pop("ids"))
+    record["creates"] = creates
+    record["signin"] = {"statuses": statuses, "errors": errors}
+    total = sum(statuses.values())
+    record["load"] = (f"{args.conns} conns signing in with unknown accounts: {total} answered, "
+                      + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
+    finish_phase(args, record, sampler, fds_base)
+
+
+# ---- phase 5: write overload ----------------------------------------------------------------
+
+async def write_overload(args):
+    """More writers than the single writer can commit: `conns` connections, each keeping `depth`
+    pipelined creates outstanding, beside the normal reader and writer."""
+    stop = asyncio.Event()
+    statuses, errors, ids = {}, {}, []
+
+    async def read_with_body(reader):
+        head = await reader.readuntil(b"\r\n\r\n")
+        status, length = int(head.split(b" ", 2)[1]), 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        return status, await reader.readexactly(length)
+
+    async def one(i):
+        n = 0
+        await asyncio.sleep(i * 0.002)   # ramp up over ~1 s
+        while not stop.is_set():
+            try:
+                reader, writer = await asyncio.open_connection(HOST, args.port)
+            except OSError as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                while not stop.is_set():
+                    batch = []
+                    for _ in range(args.depth):
+                        n += 1
+                        batch.append(create_request(f"overload {i}-{n}"))
+                    writer.write(b"".join(batch))
+                    for _ in batch:   # every answer is read, so each 2xx is known
+                        status, body = await asyncio.wait_for(read_with_body(reader), timeout=60)
+                        statuses[str(status)] = statuses.get(str(status), 0) + 1
+                        if 200 <= status < 300:
+                            ids.append(created_id(body))
+            except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError, IndexError) as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+            finally:
+                writer.transport.abort()
+
+    fds_base = baseline_fds(args.results) or open_fds(args.pid)
+    record = {"phase": "overload", "rss_before_kib": rss_kib(args.pid)}
+    before = metric_values(args.port)
+    sampler = Sampler(args.pid)
+    sampler.start()
+    tasks = [asyncio.create_task(one(i)) for i in range(args.conns)]
+    await asyncio.sleep(1.5)   # ramped up
+    probe_process = start_probe(args.port, args.seconds)
+    create_process = start_create_probe(args.port, args.seconds)
+    peak_depth = 0
+    while probe_process.poll() is None or create_process.poll() is None:
+        await asyncio.sleep(0.25)
+        try:
+            depth = metric_values(args.port).get("triggerbase_write_queue_depth", 0)
+        except (OSError, EOFError, ValueError, IndexError):
+            depth = 0
+        peak_depth = max(peak_depth, int(depth))
+    record["probe"] = finish_probe(probe_process)
+    creates = finish_create_probe(create_process)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    after = metric_values(args.port)
+    shed = {reason: int(after.get(f'triggerbase_requests_shed_total{{reason="{reason}"}}', 0)
+                        - before.get(f'triggerbase_requests_shed_total{{reason="{reason}"}}', 0))
+            for reason in ("write_backlog", "requests_in_flight")}
+    creates["missing"] = missing_records(args.port, creates.pop("ids"))
+    record["creates"] = creates
+    record["overload"] = {"statuses": statuses, "errors": errors, "acknowledged": len(ids),
+                          "missing": missing_records(args.port, ids), "shed": shed, "peak_queue_depth": peak_depth}
+    record["load"] = (f"{args.conns} conns x {args.depth} pipelined creates: {len(ids)} acknowledged, "
+                      f"{statuses.get('503', 0)} shed (503), writer queue peak {peak_depth}")
+    finish_phase(args, record, sampler, fds_base)
+
+
 # ---- report ---------------------------------------------------------------------------------
 
 def report(args):
@@ -615,11 +897,11 @@ def report(args):
     mib = lambda kib: f"{kib / 1024:.1f}"
     fmt = lambda v: "-" if v is None else f"{v:.2f}"
     rows = []
-    for phase in ("baseline", "slowloris", "flood", "idle"):
+    for phase in args.phases.split():
         rec = records.get(phase)
         if rec is None:
             check(False, f"{phase}: did not run (the phase aborted; see above)")
-            rows.append((phase, "did not run", "-", "-", "-", "-", "-", "-", "-", "-", "-", "FAIL"))
+            rows.append((phase, "did not run", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "FAIL"))
             continue
         p, r = rec.get("probe", {}), rec["recovery"]
         phase_ok = []
@@ -675,20 +957,46 @@ def report(args):
                 check(True, text + " (not checked: too few idle connections to reach the limit)")
             if p.get("p99_ms") is not None:
                 check(True, f"idle: /health p99 {p['p99_ms']} ms with {rec['idle_open']} idle connections open (informational)")
+        c = rec.get("creates")
+        if c is not None:
+            ok = c.get("missing", 1) == 0 and c.get("errors", 1) == 0
+            phase_ok.append(ok)
+            check(ok, f"{phase}: normal writer {c.get('n')} creates, statuses {c.get('statuses')}, create p50 {c.get('p50_ms')} ms "
+                      f"p99 {c.get('p99_ms')} ms; {c.get('missing')} acknowledged records missing")
+        if phase == "signin":
+            ok = c is not None and c.get("p99_ms") is not None and c["p99_ms"] < args.create_p99_ms and c.get("statuses", {}).keys() <= {"200"}
+            phase_ok.append(ok)
+            check(ok, f"signin: every create of the normal writer 200 and p99 {c and c.get('p99_ms')} ms (< {args.create_p99_ms} ms) "
+                      f"while sign-ins flood")
+            st = rec["signin"]["statuses"]
+            ok = st.get("429", 0) > 0 and set(st) <= {"401", "429"}
+            phase_ok.append(ok)
+            check(ok, f"signin: the flood got 429 TOO_MANY_REQUESTS ({st.get('429', 0)}) and 401 ({st.get('401', 0)}), nothing else: {st}")
+        if phase == "overload":
+            o = rec["overload"]
+            ok = o["statuses"].get("503", 0) > 0 and o["shed"]["write_backlog"] > 0 and set(o["statuses"]) <= {"200", "503"}
+            phase_ok.append(ok)
+            check(ok, f"overload: writes shed with 503: {o['statuses']}, /metrics shed {o['shed']}, writer queue peak {o['peak_queue_depth']}")
+            ok = o["missing"] == 0 and o["acknowledged"] > 0
+            phase_ok.append(ok)
+            check(ok, f"overload: {o['acknowledged']} acknowledged creates, {o['missing']} missing afterwards"
+                      + (f"; client errors {o['errors']}" if o["errors"] else ""))
+            ok = p.get("errors", 1) == 0
+            phase_ok.append(ok)
+            check(ok, f"overload: reads kept being served: /health {p.get('n')} requests, {p.get('errors')} errors, p99 {p.get('p99_ms')} ms")
         if phase == "flood" and p.get("p99_ms") is not None:
             check(True, f"flood: /health p99 {p['p99_ms']} ms, {p.get('errors')} errors, during the flood (informational)")
         rows.append((phase, rec.get("load", ""), str(p.get("n", "-")), fmt(p.get("p50_ms")), fmt(p.get("p99_ms")),
-                     str(p.get("errors", "-")), str(rec.get("fds_peak", "-")), mib(rec["rss_before_kib"]), mib(rec["rss_peak_kib"]),
+                     str(p.get("errors", "-")), fmt((c or {}).get("p50_ms")), fmt((c or {}).get("p99_ms")), str(rec.get("fds_peak", "-")), mib(rec["rss_before_kib"]), mib(rec["rss_peak_kib"]),
                      mib(rec["rss_after_kib"]), f"{r['ok']}/{r['attempts']} {r['worst_ms']:.1f}ms",
                      "ok" if all(phase_ok) else "FAIL"))
 
-    last = records.get("idle") or records.get("flood") or records.get("slowloris") or records.get("baseline")
     final = proc_status(args.pid)
-    headers = ("phase", "hostile load", "/health n", "p50 ms", "p99 ms", "errors", "fds peak", "RSS before", "peak", "after MiB",
-               "recovery", "result")
+    headers = ("phase", "hostile load", "/health n", "p50 ms", "p99 ms", "errors", "create p50", "create p99", "fds peak",
+               "RSS before", "peak", "after MiB", "recovery", "result")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
     widths[1] = min(widths[1], 120)
-    line = lambda cells: " | ".join(c[:widths[i]].ljust(widths[i]) if i in (0, 1, 11) else c.rjust(widths[i])
+    line = lambda cells: " | ".join(c[:widths[i]].ljust(widths[i]) if i in (0, 1, 13) else c.rjust(widths[i])
                                     for i, c in enumerate(cells))
     print()
     print("== summary")
@@ -712,7 +1020,7 @@ def report(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["baseline", "slowloris", "flood", "idle", "probe", "report"])
+    ap.add_argument("command", choices=["baseline", "slowloris", "flood", "idle", "signin", "overload", "probe", "createprobe", "report"])
     ap.add_argument("--port", type=int)
     ap.add_argument("--pid", type=int)
     ap.add_argument("--results")
@@ -723,6 +1031,9 @@ def main():
     ap.add_argument("--rss-limit-mib", type=float, default=512)
     ap.add_argument("--recovery-ms", type=float, default=500)
     ap.add_argument("--idle-conns", type=int, default=9990)
+    ap.add_argument("--phases", default="baseline slowloris flood idle signin overload", help="report: the phases that ran")
+    ap.add_argument("--depth", type=int, default=8, help="overload: pipelined creates per connection")
+    ap.add_argument("--create-p99-ms", type=float, default=50, help="signin: the normal writer's p99 must stay below this")
     ap.add_argument("--max-connections", type=int, default=10000)
     ap.add_argument("--kinds", help="flood: only these kinds, comma-separated (header-lines, header-16KiB+, "
                                     "header-150-fields, body-CL-2MiB, body-chunked>1MiB)")
@@ -730,6 +1041,8 @@ def main():
     raise_fd_limit()
     if args.command == "probe":
         print(json.dumps(probe(args.port, args.seconds, args.interval)))
+    elif args.command == "createprobe":
+        print(json.dumps(create_probe(args.port, args.seconds, args.interval)))
     elif args.command == "report":
         sys.exit(report(args))
     elif args.command == "baseline":
@@ -740,6 +1053,10 @@ def main():
         asyncio.run(flood(args))
     elif args.command == "idle":
         phase_idle(args)
+    elif args.command == "signin":
+        asyncio.run(signin_flood(args))
+    elif args.command == "overload":
+        asyncio.run(write_overload(args))
 
 
 if __name__ == "__main__":
