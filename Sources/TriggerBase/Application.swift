@@ -122,8 +122,9 @@ public final class Application: Sendable {
                 return
             }
             Task(executorPreference: executor) {
-                defer { self.shedder.finish() }
-                responder.respond(await self.handleAPI(request))
+                let response = await self.handleAPI(request)
+                self.shedder.finish()  // before answering: the client's next request may follow at once
+                responder.respond(response)
             }
         }
     }

@@ -10,57 +10,62 @@ enum APIRoutes {
         var summary: String
     }
 
-    private static let read = ["GET", "HEAD", "POST"]
+    /// An action comes from `:<action>`, never from the method (NocoBase's `parseRequest`, spec 02:
+    /// NocoBase wire compatibility): clients send every action as GET as well as POST, so each takes
+    /// the five methods NocoBase's clients use, with the body parsed whatever the method. HEAD rides
+    /// only with the reading actions, since it must not change anything.
+    private static let write = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    private static let read = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
     /// The record actions of every collection (spec 02), also its association routes.
     static let record: [Action] = [
         Action(name: "list", methods: read, summary: "List records (filter, sort, page, fields, appends)"),
         Action(name: "get", methods: read, summary: "Get one record by filterByTk"),
-        Action(name: "create", methods: ["POST"], summary: "Create a record (or an array of them), with nested relations"),
-        Action(name: "update", methods: ["POST", "PUT", "PATCH"], summary: "Update records by filterByTk or filter"),
-        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Delete records by filterByTk or filter"),
+        Action(name: "create", methods: write, summary: "Create a record (or an array of them), with nested relations"),
+        Action(name: "update", methods: write, summary: "Update records by filterByTk or filter"),
+        Action(name: "destroy", methods: write, summary: "Delete records by filterByTk or filter"),
     ]
 
     /// `<c>:invokeWorkflow` on collections bound to a record workflow (spec 06).
-    static let invokeWorkflow = Action(name: "invokeWorkflow", methods: ["POST"], summary: "Invoke a record workflow event on one record")
+    static let invokeWorkflow = Action(name: "invokeWorkflow", methods: write, summary: "Invoke a record workflow event on one record")
 
     /// `/api/workflows:<action>` (spec 04, 05).
     static let workflows: [Action] = record + [
-        Action(name: "revision", methods: ["POST"], summary: "Copy a version into a new current version of its key"),
-        Action(name: "execute", methods: ["POST"], summary: "Run one version now, in the request"),
+        Action(name: "revision", methods: write, summary: "Copy a version into a new current version of its key"),
+        Action(name: "execute", methods: write, summary: "Run one version now, in the request"),
     ]
 
     /// `/api/executions:<action>` (spec 04).
     static let executions: [Action] = [
         record[0], record[1],
-        Action(name: "cancel", methods: ["POST"], summary: "Cancel a queued or started execution"),
-        Action(name: "retry", methods: ["POST"], summary: "Retry a failed, error or aborted execution"),
+        Action(name: "cancel", methods: write, summary: "Cancel a queued or started execution"),
+        Action(name: "retry", methods: write, summary: "Retry a failed, error or aborted execution"),
     ]
 
     /// `/api/collections:<action>` (spec 02).
     static let collections: [Action] = [
         Action(name: "list", methods: read, summary: "List collection definitions"),
         Action(name: "get", methods: read, summary: "Get a collection definition by filterByTk (its name)"),
-        Action(name: "create", methods: ["POST"], summary: "Create collections (a migration applied at once)"),
-        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Drop a collection by filterByTk (its name)"),
+        Action(name: "create", methods: write, summary: "Create collections (a migration applied at once)"),
+        Action(name: "destroy", methods: write, summary: "Drop a collection by filterByTk (its name)"),
     ]
 
     /// `/api/collections/<c>/fields:<action>` (spec 02).
     static let fields: [Action] = [
-        Action(name: "create", methods: ["POST"], summary: "Add a field (a migration applied at once)"),
-        Action(name: "destroy", methods: ["POST", "DELETE"], summary: "Remove a field by filterByTk; force=true when it holds data"),
+        Action(name: "create", methods: write, summary: "Add a field (a migration applied at once)"),
+        Action(name: "destroy", methods: write, summary: "Remove a field by filterByTk; force=true when it holds data"),
     ]
 
     /// `/api/auth|apiKeys|users|roles:<action>` (spec 03).
     static let identities: [(resource: String, actions: [Action])] = [
         ("auth", [
-            Action(name: "signIn", methods: ["POST"], summary: "Exchange an account and password for a token"),
-            Action(name: "signOut", methods: ["POST"], summary: "Revoke the token of this request"),
+            Action(name: "signIn", methods: write, summary: "Exchange an account and password for a token"),
+            Action(name: "signOut", methods: write, summary: "Revoke the token of this request"),
         ]),
         ("apiKeys", [
-            Action(name: "create", methods: ["POST"], summary: "Create an API token for the caller"),
+            Action(name: "create", methods: write, summary: "Create an API token for the caller"),
             Action(name: "list", methods: read, summary: "List the caller's API tokens"),
-            Action(name: "destroy", methods: ["POST"], summary: "Revoke one of the caller's API tokens"),
+            Action(name: "destroy", methods: write, summary: "Revoke one of the caller's API tokens"),
         ]),
         ("users", record),
         ("roles", record),

@@ -128,7 +128,7 @@ struct OpenAPIDocument {
         }
         var success: JSONObject = ["type": "object", "required": ["data"], "properties": ["data": data]]
         if action.name == "list" && !toOne { success["properties"] = ["data": data, "meta": ref("ListMeta")] }
-        return operation(collection, action, method: method, parameters: parameters, body: method == "GET" ? .none : body,
+        return operation(collection, action, method: method, parameters: parameters, body: method == "GET" || method == "DELETE" ? .none : body,
                          operationID: id, success: .object(success))
     }
 
@@ -136,7 +136,7 @@ struct OpenAPIDocument {
         for action in actions {
             add("/api/\(resource):\(action.name)", action.methods) { method in
                 let needsKey = !["list", "create", "signIn", "signOut"].contains(action.name)
-                let body = method == "GET" ? .none : Self.bodies["\(resource):\(action.name)"]
+                let body = method == "GET" || method == "DELETE" ? .none : Self.bodies["\(resource):\(action.name)"]
                 return operation(resource, action, method: method, parameters: [roleHeader] + (needsKey ? [filterByTk] : []) + (action.name == "list" ? [filter] : []),
                                  body: body, success: ["type": "object", "required": ["data"]])
             }
