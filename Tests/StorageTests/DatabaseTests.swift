@@ -58,7 +58,8 @@ struct DatabaseTests {
     }
 
     @Test func backgroundJob_waitsBrieflySoARequestJobSharesItsCommit() async throws {
-        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 200_000 }
+        // A long hold, so a loaded machine's slow 20 ms sleep cannot outlast it.
+        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 1_000_000 }
         defer { database.close() }
         let before = database.writeStatistics
         let background = Mutex<Bool>(false)
@@ -74,7 +75,7 @@ struct DatabaseTests {
         // Alone, a background job still commits once the delay has passed.
         let alone = Mutex<Bool>(false)
         database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('alone')") }) { _ in alone.withLock { $0 = true } }
-        try await Task.sleep(for: .milliseconds(500))
+        for _ in 0..<100 where !alone.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(50)) }
         #expect(alone.withLock { $0 })
     }
 

@@ -50,4 +50,64 @@ import Testing
             #expect(try client.request("DELETE", "/api/posts/\(post)/comments:list").json["meta"]?["count"] == .int(1))
         }
     }
+
+    // MARK: actions/get.ts, update.ts, destroy.ts: the answer shapes
+
+    @Test func getOfAMissingRecordIsNullUpdateAnswersAListDestroyACount() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            _ = try client.request("POST", "/api/posts:create", body: #"[{"title":"a"},{"title":"b"}]"#)
+            let missing = try client.request("GET", "/api/posts:get?filterByTk=99")
+            #expect(missing.status == 200 && missing.text == #"{"data":null}"#)
+            let one = try client.request("POST", "/api/posts:update?filterByTk=1", body: #"{"title":"A"}"#)
+            #expect(one.json["data"]?.arrayValue?.map { $0["title"] } == ["A"])
+            let both = try client.request("POST", "/api/posts:update?filterByTk=1,2", body: #"{"views":7}"#)
+            #expect(both.json["data"]?.arrayValue?.compactMap { $0["id"]?.intValue } == [1, 2])
+            #expect(try client.request("POST", "/api/posts:update?filterByTk=99", body: #"{"title":"x"}"#).text == #"{"data":[]}"#)
+            #expect(try client.request("POST", "/api/posts:destroy?filterByTk=99").text == #"{"data":0}"#)
+            #expect(try client.request("POST", "/api/posts:destroy?filterByTk=1&filterByTk=2").json["data"] == .int(2))
+            #expect(try app.count("posts") == 0)
+        }
+    }
+
+    // MARK: database/src/options-parser.ts: sort
+
+    /// NULLs last in both directions; ties, and no sort at all, by id ascending.
+    @Test func sortPutsNullsLastInBothDirectionsAndBreaksTiesById() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            _ = try client.request("POST", "/api/posts:create", body:
+                #"[{"title":"n1"},{"title":"s2","score":2},{"title":"s1","score":1},{"title":"n2"},{"title":"s2b","score":2}]"#)
+            func titles(_ query: String) throws -> [String] {
+                try client.request("GET", "/api/posts:list\(query)").json["data"]?.arrayValue?.compactMap { $0["title"]?.stringValue } ?? []
+            }
+            #expect(try titles("?sort=score") == ["s1", "s2", "s2b", "n1", "n2"])
+            #expect(try titles("?sort=-score") == ["s2", "s2b", "s1", "n1", "n2"])
+            #expect(try titles("") == ["n1", "s2", "s1", "n2", "s2b"])
+            #expect(try titles("?sort[]=-score&sort[]=-title") == ["s2b", "s2", "s1", "n2", "n1"], "qs brackets, as NocoBase's client sends arrays")
+        }
+    }
+
+    // MARK: database/src/update-guard.ts: whitelist and blacklist
+
+    @Test func whitelistKeepsOnlyAndBlacklistDropsTopLevelKeysSilently() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            let created = try client.request("POST", "/api/posts:create?whitelist=title,views", body: #"{"title":"t","views":3,"content":"dropped"}"#)
+            #expect(created.status == 200, "\(created.text)")
+            #expect(created.json["data"]?["views"] == .int(3) && created.json["data"]?["content"] == .null)
+            let id = try #require(created.json["data"]?["id"]?.intValue)
+            let updated = try client.request("POST", "/api/posts:update?filterByTk=\(id)&blacklist=title", body: #"{"title":"kept out","content":"in"}"#)
+            #expect(updated.json["data"]?[path: ["0", "title"]] == "t" && updated.json["data"]?[path: ["0", "content"]] == "in")
+            #expect(try app.rows("SELECT title, content FROM posts").first == ["title": "t", "content": "in"])
+            let bracket = try client.request("POST", "/api/posts:update?filterByTk=\(id)&whitelist[]=views", body: #"{"title":"no","views":9}"#)
+            #expect(bracket.json["data"]?[path: ["0", "title"]] == "t" && bracket.json["data"]?[path: ["0", "views"]] == .int(9))
+            let bulk = try client.request("POST", "/api/posts:create?blacklist=views", body: #"[{"title":"a","views":5},{"title":"b","views":6}]"#)
+            #expect(bulk.json["data"]?.arrayValue?.map { $0["views"] } == [.int(0), .int(0)], "each item of a bulk create, views back to its default")
+            // A whitelist entry with a path keeps its relation; an empty list is no list.
+            let nested = try client.request("POST", "/api/posts:create?whitelist=title,category.title&appends=category", body: #"{"title":"c","views":4,"category":{"title":"Nested"}}"#)
+            #expect(nested.json["data"]?[path: ["category", "title"]] == "Nested" && nested.json["data"]?["views"] == .int(0))
+            #expect(try client.request("POST", "/api/posts:create?whitelist=", body: #"{"title":"all","views":8}"#).json["data"]?["views"] == .int(8))
+        }
+    }
 }

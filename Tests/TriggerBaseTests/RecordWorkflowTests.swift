@@ -133,7 +133,7 @@ import Testing
                     "workflowEvent needs a bound collection")
             let note = try root.request("POST", "/api/notes:create", body: #"{"text":"v1"}"#).json["data"]
             #expect(note?["workflowVersion"] == 1)
-            #expect(try root.request("POST", "/api/notes:update?filterByTk=1", body: #"{"text":"v2"}"#).json["data"]?["workflowVersion"] == 2,
+            #expect(try root.request("POST", "/api/notes:update?filterByTk=1", body: #"{"text":"v2"}"#).json["data"]?[path: ["0", "workflowVersion"]] == 2,
                     "every write raises workflowVersion")
             let edited = try root.request("POST", "/api/notes/1/workflow/events?triggerWorkflows=onEvent", body: #"{"event":"edit","version":2,"data":{"text":"v3","ignored":1}}"#)
             #expect(edited.status == 200 && edited.json["data"]?["text"] == "v3" && edited.json["data"]?["workflowState"] == "draft", "updateEntry")

@@ -1,13 +1,16 @@
 import Foundation
 
 /// The decoded query string of a request (`+` is a space, `%XX` escapes decoded; repeats kept).
+/// `name[]=a&name[]=b`, as NocoBase's client sends arrays (qs `arrayFormat: 'brackets'`), is `name`
+/// twice.
 struct QueryParameters: Sendable {
     private var values: [String: [String]] = [:]
 
     init(_ query: some StringProtocol) {
         for part in query.split(separator: "&") where !part.isEmpty {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.decode(pieces[0])
+            var name = Self.decode(pieces[0])
+            if name.hasSuffix("[]") { name.removeLast(2) }
             let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
             values[name, default: []].append(value)
         }

@@ -38,12 +38,12 @@ struct ResourceService: Sendable {
         case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
         case "get": return try await get(collection, id: id, query: query, scope: scope, catalogue: catalogue)
         case "create":
-            let body = try Self.parseBody(request.body)
+            let body = UpdateGuard(query: query).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
             let job = try createJob(collection, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(try await database.write(job), requestID: request.requestID)
         case "update":
-            let body = try Self.parseBody(request.body)
+            let body = UpdateGuard(query: query).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
             let outcome = try await update(collection, id: id, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
@@ -108,8 +108,9 @@ struct ResourceService: Sendable {
             try store.embed(&records, collection: collection, paths: appends)
             return records.first
         }
-        guard let record else { throw APIError.notFound }
-        return Self.ok(.object(projection.apply(record)))
+        // NocoBase's get answers 200 {"data": null} for a missing record (actions/get.ts), and so
+        // for one outside the caller's scope: the two look the same.
+        return Self.ok(record.map { .object(projection.apply($0)) } ?? .null)
     }
 
     // MARK: Writing
@@ -167,7 +168,7 @@ struct ResourceService: Sendable {
         do {
             guard schema.current.collection(collection)?.isBuiltIn == false else { return false }
             let grant = try access.require("create", on: collection)
-            let body = try Self.parseBody(request.body)
+            let body = UpdateGuard(query: query).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: schema.current)
             let job = try createJob(collection, values: body, query: query, scope: Scope(), actor: access.actor, user: access.user)
             database.write(job) { [workflows] result in
@@ -184,9 +185,10 @@ struct ResourceService: Sendable {
         return true
     }
 
-    /// Ids in scope for update / destroy: `filterByTk`, or `filter`; one is required.
+    /// Ids in scope for update / destroy: `filterByTk`, or `filter`; one is required. Missing ids and
+    /// ids outside the scope are simply not there (NocoBase answers `[]` and `0` for them).
     private static func targetIDs(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
-                                  catalogue: Catalogue, connection: SQLiteConnection) throws -> (ids: [Int64], single: Bool) {
+                                  catalogue: Catalogue, connection: SQLiteConnection) throws -> [Int64] {
         var compiler = FilterCompiler(catalogue: catalogue)
         var condition = scope.sql
         let keys = try id.map { [$0] } ?? query.primaryKeys()
@@ -202,10 +204,7 @@ struct ResourceService: Sendable {
         }
         let rows = try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\"",
                                         parameters + compiler.parameters)
-        let ids = rows.compactMap { $0[0].int64 }
-        let single = keys?.count == 1 && query["filter"] == nil
-        if single && ids.isEmpty { throw APIError.notFound }
-        return (ids, single)
+        return rows.compactMap { $0[0].int64 }
     }
 
     private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
@@ -215,12 +214,13 @@ struct ResourceService: Sendable {
         let schema = self.schema, workflows = self.workflows
         return try await database.write { connection in
             let catalogue = schema.writerCatalogue
-            let (ids, single) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+            let ids = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
-            let relations = try writer.update(collection, ids: ids, values: values)
+            let relations = ids.isEmpty ? [] : try writer.update(collection, ids: ids, values: values)
             var records = try writer.store.records(collection, ids: ids)
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
-            var outcome = WorkflowRuntime.WriteOutcome(data: single ? .object(records[0]) : .array(records.map(JSON.object)))
+            // Always a list, also for one filterByTk (NocoBase's actions/update.ts answers the instances).
+            var outcome = WorkflowRuntime.WriteOutcome(data: .array(records.map(JSON.object)))
             let runs = try workflows.plan(action: "update", collection: collection, affected: ids, nested: writer.effects.created,
                                           request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
             try workflows.insert(runs, actor: actor, user: user, store: writer.store, fired: &outcome.fired)
@@ -235,7 +235,7 @@ struct ResourceService: Sendable {
         let schema = self.schema, workflows = self.workflows
         return try await database.write { connection in
             let catalogue = schema.writerCatalogue
-            let (ids, _) = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+            let ids = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
             var fired = FiredWorkflows()
             let runs = try workflows.plan(action: "destroy", collection: collection, affected: ids, nested: [],
@@ -269,7 +269,8 @@ struct ResourceService: Sendable {
             let descending = item.hasPrefix("-")
             let name = descending ? String(item.dropFirst()) : item
             guard columns.contains(name), !hidden.contains(name) else { throw APIError.invalidParameter("sort", "unknown field '\(name)'") }
-            parts.append("t0.\(Name.quoted(name)) \(descending ? "DESC" : "ASC")")
+            // NULLs last in both directions, as NocoBase's options-parser.ts asks of SQLite and PostgreSQL.
+            parts.append("t0.\(Name.quoted(name)) \(descending ? "DESC" : "ASC") NULLS LAST")
         }
         parts.append("t0.\"id\" ASC")
         return parts.joined(separator: ", ")
