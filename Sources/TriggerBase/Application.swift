@@ -264,8 +264,11 @@ public final class Application: Sendable {
         guard let field = definition.field(relation), field.type.isRelation, let target = field.target else {
             throw APIError(status: 404, code: "NOT_FOUND", message: "'\(collection)' has no relation '\(relation)'")
         }
-        // The parent must be visible to the actor (view permission and scope).
-        let parentGrant = try access.require("view", on: collection)
+        // The parent must be visible to the actor (view permission and scope); linking changes it,
+        // so the link actions need update permission on it instead.
+        let link = LinkAction(rawValue: action)
+        if link != nil { try APIRoutes.check(request.method, action: action, in: APIRoutes.links, resource: "\(collection).\(relation)") }
+        let parentGrant = try access.require(link == nil ? "view" : "update", on: collection)
         let ownerOnly = parentGrant.scope == .own ? access.actor.userID ?? -1 : nil
         let parent = try await database.read { connection -> JSONObject? in
             let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id)
@@ -273,6 +276,7 @@ public final class Application: Sendable {
             return record
         }
         guard let parent else { throw APIError.notFound }
+        if let link { return try await resources.link(link, field: field, of: collection, id: id, request: request, query: query) }
         var scope = ResourceService.Scope()
         switch field.type {
         case .belongsTo:

@@ -110,4 +110,107 @@ import Testing
             #expect(try client.request("POST", "/api/posts:create?whitelist=", body: #"{"title":"all","views":8}"#).json["data"]?["views"] == .int(8))
         }
     }
+
+    // MARK: actions/first-or-create.ts, update-or-create.ts
+
+    @Test func firstOrCreateFindsByFilterKeysOrCreates() throws {
+        try withTestApp(seed: WorkflowSeeds.blogWithLogs) { app in
+            let client = try app.client()
+            try client.createWorkflow(#"{"key":"onCreate","enabled":true,"config":{"collection":"posts","global":true,"actions":["create"]},"nodes":[]}"#)
+            let first = try client.request("POST", "/api/posts:firstOrCreate?filterKeys=title", body: #"{"title":"once","views":1}"#)
+            #expect(first.status == 200, "\(first.text)")
+            #expect(first.json["data"]?["views"] == .int(1) && first.executionIDs.count == 1)
+            let again = try client.request("GET", "/api/posts:firstOrCreate?filterKeys[]=title", body: #"{"title":"once","views":2}"#)
+            #expect(again.json["data"]?["id"] == first.json["data"]?["id"] && again.json["data"]?["views"] == .int(1), "found, not changed")
+            #expect(again.executionIDs.isEmpty, "nothing was written, so nothing fires")
+            #expect(try app.count("posts") == 1)
+            #expect(try client.request("POST", "/api/posts:firstOrCreate", body: #"{"title":"x"}"#).errorCode == "INVALID_PARAMETER")
+            #expect(try client.request("POST", "/api/posts:firstOrCreate?filterKeys=nope", body: #"{"title":"x"}"#).errorCode == "INVALID_PARAMETER")
+        }
+    }
+
+    /// Updates the match and answers `[record]`, or creates and answers `record`, as NocoBase does.
+    @Test func updateOrCreateUpdatesTheMatchAsAListOrCreatesARecord() throws {
+        try withTestApp(seed: WorkflowSeeds.blogWithLogs) { app in
+            let client = try app.client()
+            try client.createWorkflow(#"{"key":"onWrite","enabled":true,"config":{"collection":"posts","global":true,"actions":["create","update"]},"nodes":[]}"#)
+            let created = try client.request("POST", "/api/posts:updateOrCreate?filterKeys=title", body: #"{"title":"k","views":1}"#)
+            #expect(created.json["data"]?["views"] == .int(1) && created.json["data"]?.arrayValue == nil, "\(created.text)")
+            let updated = try client.request("POST", "/api/posts:updateOrCreate?filterKeys=title", body: #"{"title":"k","views":5}"#)
+            #expect(updated.json["data"]?.arrayValue?.map { $0["views"] } == [.int(5)], "\(updated.text)")
+            #expect(try app.count("posts") == 1)
+            let actions = try app.rows("SELECT context FROM executions ORDER BY id").count
+            #expect(actions == 2, "one create, one update fired")
+            // A missing filter key matches NULL: a post without content.
+            let byNull = try client.request("POST", "/api/posts:updateOrCreate?filterKeys=title,content", body: #"{"title":"k","views":6}"#)
+            #expect(byNull.json["data"]?.arrayValue?.first?["views"] == .int(6))
+        }
+    }
+
+    // MARK: relation repositories: add, set, remove, toggle
+
+    @Test func belongsToManyAddSetRemoveToggle() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            let post = try #require(try client.request("POST", "/api/posts:create", body: #"{"title":"p"}"#).json["data"]?["id"]?.intValue)
+            _ = try client.request("POST", "/api/tags:create", body: #"{"name":"third"}"#)
+            func tags() throws -> [Int64] {
+                try app.rows("SELECT tagId FROM posts_tags WHERE postId = \(post) ORDER BY tagId").compactMap { Int64($0["tagId"]!) }
+            }
+            let added = try client.request("POST", "/api/posts/\(post)/tags:add?filterByTk=1,2")
+            #expect(added.status == 200 && added.text == "{}", "\(added.text)")
+            #expect(try tags() == [1, 2])
+            #expect(try client.request("POST", "/api/posts/\(post)/tags:set", body: "[2,3]").status == 200)
+            #expect(try tags() == [2, 3])
+            #expect(try client.request("GET", "/api/posts/\(post)/tags:remove?filterByTk[]=3").status == 200)
+            #expect(try tags() == [2])
+            #expect(try client.request("POST", "/api/posts/\(post)/tags:toggle?filterByTk=2").json["data"] == "ok")
+            #expect(try client.request("POST", "/api/posts/\(post)/tags:toggle?filterByTk=1").status == 200)
+            #expect(try tags() == [1])
+            let missing = try client.request("POST", "/api/posts/\(post)/tags:add?filterByTk=99")
+            #expect(missing.status == 400 && missing.errorCode == "VALIDATION_ERROR")
+            #expect(try tags() == [1], "a bad id changes nothing")
+            #expect(try client.request("POST", "/api/posts/\(post)/tags:add").errorCode == "INVALID_PARAMETER")
+        }
+    }
+
+    @Test func hasManyAndBelongsToLinks() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            let post = try #require(try client.request("POST", "/api/posts:create", body: #"{"title":"p"}"#).json["data"]?["id"]?.intValue)
+            let comments = try #require(client.request("POST", "/api/comments:create", body: #"[{"body":"a"},{"body":"b"}]"#).json["data"]?.arrayValue)
+            let ids = comments.compactMap { $0["id"]?.intValue }
+            func linked() throws -> [String] { try app.rows("SELECT id FROM comments WHERE postId = \(post) ORDER BY id").map { $0["id"]! } }
+            #expect(try client.request("POST", "/api/posts/\(post)/comments:add", body: "[\(ids[0]),\(ids[1])]").status == 200)
+            #expect(try linked() == ids.map(String.init))
+            #expect(try client.request("POST", "/api/posts/\(post)/comments:remove?filterByTk=\(ids[0])").status == 200)
+            #expect(try linked() == [String(ids[1])])
+            #expect(try app.count("comments") == 2, "unlinking keeps the comment")
+            #expect(try client.request("POST", "/api/posts/\(post)/comments:set", body: "[]").status == 200)
+            #expect(try linked().isEmpty)
+
+            #expect(try client.request("POST", "/api/posts/\(post)/category:set?filterByTk=2").status == 200)
+            #expect(try app.rows("SELECT categoryId FROM posts WHERE id = \(post)").first?["categoryId"] == "2")
+            #expect(try client.request("POST", "/api/posts/\(post)/category:add?filterByTk=1").status == 400, "a to-one relation takes set or remove")
+            #expect(try client.request("POST", "/api/posts/\(post)/category:remove").status == 200)
+            #expect(try app.rows("SELECT categoryId FROM posts WHERE id = \(post)").first?["categoryId"] == "NULL")
+        }
+    }
+
+    // MARK: options-parser.ts: appends with nested paths, except with appends
+
+    @Test func nestedAppendsAndExceptIntoAnAppendedRelation() throws {
+        try withTestApp { app in
+            let client = try app.client()
+            let post = try #require(try client.request("POST", "/api/posts:create", body: #"{"title":"p","category":1,"comments":[{"body":"c"}]}"#).json["data"]?["id"]?.intValue)
+            let comment = try client.request("GET", "/api/comments:list?appends=post.category&except=post.views")
+            let embedded = comment.json["data"]?[path: ["0", "post"]]
+            #expect(embedded?["id"] == .int(post) && embedded?[path: ["category", "title"]] == "News", "\(comment.text)")
+            #expect(embedded?.objectValue?.keys.contains("views") == false && embedded?.objectValue?.keys.contains("title") == true)
+            let got = try client.request("GET", "/api/posts:get?filterByTk=\(post)&appends=comments&except=comments.body,content")
+            #expect(got.json["data"]?[path: ["comments", "0"]]?.objectValue?.keys.contains("body") == false)
+            #expect(got.json["data"]?.objectValue?.keys.contains("content") == false)
+            #expect(try client.request("GET", "/api/posts:list?except=comments.nope").errorCode == "INVALID_PARAMETER")
+        }
+    }
 }

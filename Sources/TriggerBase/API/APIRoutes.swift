@@ -26,6 +26,23 @@ enum APIRoutes {
         Action(name: "destroy", methods: write, summary: "Delete records by filterByTk or filter"),
     ]
 
+    /// The actions of a data collection: the record actions and NocoBase's find-or-write pair
+    /// (`actions/first-or-create.ts`, `update-or-create.ts`).
+    static let collection: [Action] = record + [
+        Action(name: "firstOrCreate", methods: write, summary: "The first record matching the values' filterKeys, else a new one"),
+        Action(name: "updateOrCreate", methods: write, summary: "Update the first record matching the values' filterKeys, else create one"),
+    ]
+
+    /// The link actions of a relation, `/api/<c>/<id>/<relation>:<action>` (NocoBase's relation
+    /// repositories): `add`, `set`, `remove` on to-many relations, `set`, `remove` on to-one ones,
+    /// `toggle` on belongsToMany.
+    static let links: [Action] = [
+        Action(name: "add", methods: write, summary: "Link these records (filterByTk or a body array of ids)"),
+        Action(name: "set", methods: write, summary: "Link exactly these records, unlinking the others"),
+        Action(name: "remove", methods: write, summary: "Unlink these records (to-one: the linked one)"),
+        Action(name: "toggle", methods: write, summary: "Link the record if it is not linked, else unlink it"),
+    ]
+
     /// `<c>:invokeWorkflow` on collections bound to a record workflow (spec 06).
     static let invokeWorkflow = Action(name: "invokeWorkflow", methods: write, summary: "Invoke a record workflow event on one record")
 

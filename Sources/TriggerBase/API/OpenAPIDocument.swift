@@ -19,7 +19,7 @@ struct OpenAPIDocument {
         }
         for name in catalogue.userDefined {
             guard let definition = catalogue.collection(name) else { continue }
-            let actions = APIRoutes.record + (definition.workflowDefinition == nil ? [] : [APIRoutes.invokeWorkflow])
+            let actions = APIRoutes.collection + (definition.workflowDefinition == nil ? [] : [APIRoutes.invokeWorkflow])
             for action in actions {
                 add("/api/\(name):\(action.name)", action.methods) { recordOperation(name, action, method: $0, form: .action) }
             }
@@ -41,6 +41,14 @@ struct OpenAPIDocument {
                 for action in actions {
                     add("/api/\(name)/{id}/\(field.name):\(action.name)", action.methods) {
                         recordOperation(target, action, method: $0, form: .association(parent: name, relation: field.name))
+                    }
+                }
+                let links = APIRoutes.links.filter { field.type.isToMany || $0.name == "set" || $0.name == "remove" }
+                for action in links {
+                    add("/api/\(name)/{id}/\(field.name):\(action.name)", action.methods) { method in
+                        operation(target, action, method: method, parameters: [roleHeader, pathParameter("id"), filterByTk],
+                                  body: method == "GET" || method == "DELETE" ? .none : ["type": "array", "items": ["type": "integer", "minimum": 1]],
+                                  operationID: "\(name).\(field.name).\(action.name).\(method.lowercased())")
                     }
                 }
             }
@@ -106,15 +114,22 @@ struct OpenAPIDocument {
             parameters.append(queryParameter("fields", "Comma list of fields to return", names: columns))
             if !relations.isEmpty { parameters.append(queryParameter("appends", "Comma list of relation paths to embed", names: relations)) }
         case "create":
-            parameters.append(triggerWorkflows)
-        case "update", "destroy":
+            parameters += [triggerWorkflows, whitelist, blacklist]
+        case "update":
+            if !byID { parameters += [filterByTk, filter] }
+            parameters += [triggerWorkflows, whitelist, blacklist]
+        case "destroy":
             if !byID { parameters += [filterByTk, filter] }
             parameters.append(triggerWorkflows)
+        case "firstOrCreate", "updateOrCreate":
+            parameters += [queryParameter("filterKeys", "Comma list of the fields that identify the record", required: true, names: columns),
+                           triggerWorkflows, whitelist, blacklist]
         default: // invokeWorkflow
             parameters += [filterByTk, triggerWorkflows]
         }
         let body: JSON? = switch action.name {
         case "create": ["oneOf": [ref("\(collection)Values"), ["type": "array", "items": ref("\(collection)Values")]]]
+        case "firstOrCreate", "updateOrCreate": ref("\(collection)Values")
         case "update": ref("\(collection)Changes")
         case "invokeWorkflow": ref("WorkflowEvent")
         default: .none
@@ -242,6 +257,8 @@ struct OpenAPIDocument {
         ["name": "filter", "in": "query", "required": false, "description": "JSON filter, e.g. {\"title\":{\"$includes\":\"x\"}}",
          "content": ["application/json": ["schema": ["type": "object"]]]]
     }
+    private var whitelist: JSON { queryParameter("whitelist", "Comma list of the top-level keys of the values to keep (others are dropped)") }
+    private var blacklist: JSON { queryParameter("blacklist", "Comma list of the top-level keys of the values to drop") }
     private var triggerWorkflows: JSON { queryParameter("triggerWorkflows", "key[!relation.path],... fired after the action succeeds") }
 
     private func queryParameter(_ name: String, _ description: String, integer: Bool = false, required: Bool = false,

@@ -25,7 +25,7 @@ struct ResourceService: Sendable {
                 access: AccessCheck, scope: Scope = Scope()) async throws -> HTTPResponse {
         let catalogue = schema.current
         guard catalogue.collection(collection) != nil else { throw APIError.collectionNotFound(collection) }
-        try APIRoutes.check(request.method, action: action, in: APIRoutes.record, resource: collection)
+        try APIRoutes.check(request.method, action: action, in: APIRoutes.collection, resource: collection)
         let grant = try access.require(action, on: collection)
         var scope = scope
         if grant.scope == .own && action != "create" {
@@ -49,6 +49,18 @@ struct ResourceService: Sendable {
             return await workflows.response(outcome, requestID: request.requestID)
         case "destroy":
             let outcome = try await destroy(collection, id: id, query: query, scope: scope, actor: actor, user: user)
+            return await workflows.response(outcome, requestID: request.requestID)
+        case "firstOrCreate", "updateOrCreate":
+            // Both may create, and read or update what they find: both grants are needed up front.
+            let other = try access.require(action == "firstOrCreate" ? "view" : "update", on: collection)
+            let body = UpdateGuard(query: query).apply(to: try Self.parseBody(request.body))
+            try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
+            if action == "updateOrCreate" { try access.checkWrite(body, collection: collection, grant: other, catalogue: catalogue) }
+            if other.scope == .own && grant.scope != .own {
+                scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
+                scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
+            }
+            let outcome = try await findOrWrite(action, collection, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
         default:
             throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(collection):\(action)'")
@@ -209,12 +221,23 @@ struct ResourceService: Sendable {
 
     private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
                         actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
+        let job = try updateJob(collection, values: values, query: query, actor: actor, user: user) { connection, catalogue in
+            try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+        }
+        return try await database.write(job)
+    }
+
+    /// Validates an update's shape and `triggerWorkflows`, and returns its write job, which updates
+    /// the records `targets` finds and fires their workflows; the answer is always a list.
+    private func updateJob(_ collection: String, values: JSON, query: QueryParameters, actor: Actor, user: JSON,
+                           targets: @escaping @Sendable (SQLiteConnection, Catalogue) throws -> [Int64])
+        throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw APIError.badRequest("the body must be a JSON object") }
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
-        return try await database.write { connection in
+        return { connection in
             let catalogue = schema.writerCatalogue
-            let ids = try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
+            let ids = try targets(connection, catalogue)
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             let relations = ids.isEmpty ? [] : try writer.update(collection, ids: ids, values: values)
             var records = try writer.store.records(collection, ids: ids)
@@ -225,6 +248,46 @@ struct ResourceService: Sendable {
                                           request: trigger, actor: actor, store: writer.store, fired: &outcome.fired)
             try workflows.insert(runs, actor: actor, user: user, store: writer.store, fired: &outcome.fired)
             return outcome
+        }
+    }
+
+    /// `firstOrCreate` / `updateOrCreate` (NocoBase's `actions/first-or-create.ts`, `update-or-create.ts`):
+    /// the first record in scope whose `filterKeys` equal the values' (a key the values lack or
+    /// give as null matches NULL) is answered as it is, or updated with the values; else the values
+    /// are created. One write job, so two concurrent calls cannot both create. `updateOrCreate`
+    /// answers `[record]` when it updated and `record` when it created, as NocoBase does.
+    private func findOrWrite(_ action: String, _ collection: String, values: JSON, query: QueryParameters, scope: Scope,
+                             actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
+        guard case .object(let object) = values else { throw APIError.badRequest("the body must be a JSON object") }
+        let keys = query.list("filterKeys")
+        guard !keys.isEmpty else { throw APIError.invalidParameter("filterKeys", "name the fields that identify the record") }
+        let catalogue = schema.current
+        let columns = Set(catalogue.allColumns(collection))
+        let hidden = Set(catalogue.collection(collection)?.fields.filter(\.hidden).map(\.name) ?? [])
+        var condition = scope.sql
+        var parameters = scope.parameters
+        for key in keys {
+            guard columns.contains(key), !hidden.contains(key) else { throw APIError.invalidParameter("filterKeys", "unknown field '\(key)'") }
+            let value = object[key] ?? .null
+            guard value.objectValue == nil, value.arrayValue == nil else { throw APIError.validation(key, "a filter key takes a scalar value") }
+            if value.isNull {
+                condition += " AND t0.\(Name.quoted(key)) IS NULL"
+            } else {
+                let type = catalogue.collection(collection)?.field(key)?.type ?? (key.hasSuffix("At") ? .datetime : .integer)
+                condition += " AND t0.\(Name.quoted(key)) = ?"
+                parameters.append(try RecordCodec.encode(value, for: FieldDefinition(name: key, type: type == .belongsTo ? .integer : type), path: key))
+            }
+        }
+        let create = try createJob(collection, values: values, query: query, scope: scope, actor: actor, user: user)
+        let update = try updateJob(collection, values: values, query: query, actor: actor, user: user) { [condition, parameters] connection, _ in
+            try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\" LIMIT 1", parameters)
+                .compactMap { $0[0].int64 }
+        }
+        return try await database.write { [condition, parameters] connection in
+            let found = try RecordStore(connection: connection, catalogue: schema.writerCatalogue)
+                .select(collection, where: condition, parameters: parameters, limit: 1).first
+            guard let found else { return try create(connection) }
+            return action == "firstOrCreate" ? WorkflowRuntime.WriteOutcome(data: .object(found)) : try update(connection)
         }
     }
 
@@ -277,21 +340,43 @@ struct ResourceService: Sendable {
     }
 }
 
-/// `fields` / `except`: which keys of each record are returned (names checked).
+/// `fields` / `except`: which keys of each record are returned (names checked). An `except` path
+/// `category.title` drops `title` from the appended `category` records (NocoBase's
+/// `options-parser.ts`: it only acts on an appended relation, and is ignored otherwise).
 struct Projection: Sendable {
     var fields: [String]?
     var except: Set<String> = []
+    /// `except` paths into appended relations: relation names, then the key to drop.
+    var nestedExcept: [[String]] = []
 
     init(query: QueryParameters, collection: String, catalogue: Catalogue) throws(APIError) {
         guard let definition = catalogue.collection(collection) else { return }
-        let known = Set(catalogue.allColumns(collection) + definition.fields.filter { !$0.hidden }.map(\.name))
-            .subtracting(definition.fields.filter(\.hidden).map(\.name))
-        for (name, list) in [("fields", query.list("fields")), ("except", query.list("except"))] {
-            for item in list where !known.contains(item) { throw .invalidParameter(name, "unknown field '\(item)'") }
+        let known = Self.visibleKeys(collection, catalogue)
+        for item in query.list("fields") where !known.contains(item) { throw .invalidParameter("fields", "unknown field '\(item)'") }
+        for item in query.list("except") {
+            let path = item.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if path.count == 1 {
+                guard known.contains(item) else { throw .invalidParameter("except", "unknown field '\(item)'") }
+                except.insert(item)
+                continue
+            }
+            var current = definition
+            for segment in path.dropLast() {
+                guard let field = current.field(segment), field.type.isRelation, !field.hidden, let target = field.target.flatMap(catalogue.collection) else {
+                    throw .invalidParameter("except", "'\(item)' is not a field of a relation")
+                }
+                current = target
+            }
+            guard Self.visibleKeys(current.name, catalogue).contains(path.last!) else { throw .invalidParameter("except", "unknown field '\(item)'") }
+            nestedExcept.append(path)
         }
         let fields = query.list("fields")
         self.fields = fields.isEmpty ? nil : fields
-        self.except = Set(query.list("except"))
+    }
+
+    private static func visibleKeys(_ collection: String, _ catalogue: Catalogue) -> Set<String> {
+        guard let definition = catalogue.collection(collection) else { return [] }
+        return Set(catalogue.allColumns(collection) + definition.fields.map(\.name)).subtracting(definition.fields.filter(\.hidden).map(\.name))
     }
 
     func apply(_ record: JSONObject) -> JSONObject {
@@ -301,6 +386,26 @@ struct Projection: Sendable {
         } else {
             for (key, value) in record where !except.contains(key) { result[key] = value }
         }
+        for path in nestedExcept { Self.drop(path[...], from: &result) }
         return result
+    }
+
+    /// Removes the last key of `path` inside the (appended) records the path leads to.
+    private static func drop(_ path: ArraySlice<String>, from object: inout JSONObject) {
+        guard let head = path.first else { return }
+        if path.count == 1 { object.removeValue(forKey: head); return }
+        switch object[head] {
+        case .object(var inner):
+            drop(path.dropFirst(), from: &inner)
+            object[head] = .object(inner)
+        case .array(let items):
+            object[head] = .array(items.map { item in
+                guard case .object(var inner) = item else { return item }
+                drop(path.dropFirst(), from: &inner)
+                return .object(inner)
+            })
+        default:
+            break
+        }
     }
 }

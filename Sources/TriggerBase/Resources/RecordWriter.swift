@@ -22,7 +22,7 @@ struct RecordWriter {
         self.now = now
     }
 
-    private var connection: SQLiteConnection { store.connection }
+    var connection: SQLiteConnection { store.connection }
     private var catalogue: Catalogue { store.catalogue }
 
     // MARK: Create
