@@ -24,6 +24,11 @@ run "$BASE/posts/1/comments:list"
 run -X POST -d '{"content":"edited"}' "$BASE/posts:update?filterByTk=1"
 run -X POST -d '{"content":"bulk edit"}' "$BASE/posts:update?filter=%7B%22title%22%3A%7B%22%24startsWith%22%3A%22Bulk%22%7D%7D"
 run -X POST "$BASE/posts:destroy?filterByTk=3"
+# NocoBase's clients: the action comes from the URL, not the method, so a GET with a body creates.
+run -X GET -H 'Content-Type: application/json' -d '{"title":"Sent as GET","category":1}' "$BASE/posts:create"
+# Find-or-create by a key, and link records through a relation.
+run -X POST -d '{"title":"Hello"}' "$BASE/posts:firstOrCreate?filterKeys=title"
+run -X POST "$BASE/posts/1/comments:remove?filterByTk=1"
 # Errors are JSON and name the field; nothing is written.
 run -X POST -d '{"title":42,"nope":1,"category":999}' "$BASE/posts:create"
 run "$BASE/nothing:list"
