@@ -12,9 +12,11 @@ final class TestApp {
     let dataDirectory: String
     var port: Int { server.port }
 
-    init(seed: String?, configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+    /// `clock`: the time workflows go by (a `ManualClock` to test schedules without sleeping).
+    init(seed: String?, clock: (any WorkflowClock)? = nil, configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         dataDirectory = ServerProcess.temporaryDirectory()
         var configuration = ApplicationConfiguration()
+        if let clock { configuration.workflowClock = clock }
         configuration.dataDirectory = dataDirectory
         configuration.synchronous = .normal
         application = try Application(configuration: configuration, logger: Logger(level: .error))
