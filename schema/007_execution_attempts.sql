@@ -4,4 +4,3 @@
 -- with these, so executions:list?filter={"status":-1} shows what gave up and why.
 ALTER TABLE "executions" ADD COLUMN "attempts" INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE "executions" ADD COLUMN "lastError" TEXT;
-
