@@ -290,10 +290,11 @@ actor Dispatcher {
                 schedule(entry.advanced, at: until)
             case .request(let call):
                 let requests = self.requests
-                var next = entry.advanced
+                let next = entry.advanced
                 Task(executorPreference: executor) {
-                    next.completing = await requests.send(call)
-                    self.submit(next)
+                    var completed = next
+                    completed.completing = await requests.send(call)
+                    self.submit(completed)
                 }
             }
         case .failure(let error):
