@@ -14,6 +14,8 @@ public struct ApplicationConfiguration: Sendable {
     public var maxWriteBacklog = 2000
     /// API requests handled at once past which new ones get 503 `OVERLOADED`.
     public var maxRequestsInFlight = 4096
+    /// The time workflows go by (delays, timeouts, retry pauses): the real clock, or a manual one in tests.
+    var workflowClock: any WorkflowClock = SystemWorkflowClock()
     public init() {}
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("triggerbase.db") }
@@ -54,7 +56,8 @@ public final class Application: Sendable {
             let connection = try SQLiteConnection(path: configuration.databasePath, mode: .readOnly)
             let catalogue = try Catalogue.load(connection)
             schema = SchemaState(catalogue)
-            workflowRuntime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor)
+            workflowRuntime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor,
+                                              clock: configuration.workflowClock)
             defer { connection.close() }
             try workflowRuntime.registry.reload(connection)
         } catch {

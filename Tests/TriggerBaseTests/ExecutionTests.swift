@@ -673,16 +673,16 @@ extension ServerProcess {
 
 extension HTTPTestClient.Response {
     /// `X-Workflow-Executions` as ids.
-    fileprivate var fired: [Int64] {
+    var fired: [Int64] {
         (headers["x-workflow-executions"] ?? "").split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
     }
 
-    fileprivate var errorCodeOfFirst: String? { json["errors"]?[path: ["0", "code"]]?.stringValue }
+    var errorCodeOfFirst: String? { json["errors"]?[path: ["0", "code"]]?.stringValue }
 }
 
 extension JSON {
     /// The job of node `nodeID` in an execution read with `appends=jobs`.
-    fileprivate func job(_ nodeID: String) -> JSON? {
+    func job(_ nodeID: String) -> JSON? {
         self["jobs"]?.arrayValue?.first { $0["nodeId"] == .string(nodeID) }
     }
 }
@@ -717,12 +717,12 @@ extension HTTPTestClient {
     }
 }
 
-private let finalStatusNames: Set<String> = ["resolved", "failed", "error", "aborted", "canceled"]
+let finalStatusNames: Set<String> = ["resolved", "failed", "error", "aborted", "canceled"]
 
 extension HTTPTestClient {
     /// Saves a workflow with `workflows:create`; its data.
     @discardableResult
-    fileprivate func saveWorkflow(_ body: String) throws -> JSON {
+    func saveWorkflow(_ body: String) throws -> JSON {
         let response = try request("POST", "/api/workflows:create", body: body)
         guard response.status == 200, let data = response.json["data"] else {
             throw Failure(description: "workflows:create answered \(response.status): \(response.text)")
@@ -731,7 +731,7 @@ extension HTTPTestClient {
     }
 
     /// Creates posts from `body` naming `keys` in `triggerWorkflows`; the ids of the executions fired.
-    fileprivate func fire(_ keys: String, _ body: String) throws -> [Int64] {
+    func fire(_ keys: String, _ body: String) throws -> [Int64] {
         let response = try request("POST", "/api/posts:create?triggerWorkflows=\(keys)", body: body)
         guard response.status == 200, !response.fired.isEmpty else {
             throw Failure(description: "posts:create answered \(response.status) firing \(response.fired): \(response.text)")
@@ -740,7 +740,7 @@ extension HTTPTestClient {
     }
 
     /// One read of an execution with its jobs.
-    fileprivate func execution(_ id: Int64) throws -> JSON {
+    func execution(_ id: Int64) throws -> JSON {
         let response = try request("GET", "/api/executions:get?filterByTk=\(id)&appends=jobs")
         guard response.status == 200, let data = response.json["data"], !data.isNull else {
             throw Failure(description: "executions:get \(id) answered \(response.status): \(response.text)")
@@ -749,7 +749,7 @@ extension HTTPTestClient {
     }
 
     /// Polls the execution until its `statusName` is one of `names` (by default, any final one).
-    fileprivate func awaitExecution(_ id: Int64, until names: Set<String> = finalStatusNames, timeout: Double = 10) throws -> JSON {
+    func awaitExecution(_ id: Int64, until names: Set<String> = finalStatusNames, timeout: Double = 10) throws -> JSON {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let execution = try execution(id)
@@ -766,7 +766,7 @@ extension HTTPTestClient {
     }
 
     /// The ids `executions:list` returns for `filter` (JSON).
-    fileprivate func listExecutions(_ filter: String) throws -> Set<Int64> {
+    func listExecutions(_ filter: String) throws -> Set<Int64> {
         let encoded = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filter
         let response = try request("GET", "/api/executions:list?paginate=false&filter=\(encoded)")
         guard response.status == 200, let rows = response.json["data"]?.arrayValue else {

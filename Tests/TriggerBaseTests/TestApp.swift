@@ -12,10 +12,12 @@ final class TestApp {
     let dataDirectory: String
     var port: Int { server.port }
 
-    init(seed: String?, configureApplication: (inout ApplicationConfiguration) -> Void = { _ in },
+    /// `clock`: the time workflows go by (a `ManualClock` to test schedules without sleeping).
+    init(seed: String?, clock: (any WorkflowClock)? = nil, configureApplication: (inout ApplicationConfiguration) -> Void = { _ in },
          configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
         dataDirectory = ServerProcess.temporaryDirectory()
         var configuration = ApplicationConfiguration()
+        if let clock { configuration.workflowClock = clock }
         configuration.dataDirectory = dataDirectory
         configuration.synchronous = .normal
         configureApplication(&configuration)

@@ -16,6 +16,8 @@ final class WebhookReceiver: Sendable {
         var status: Int
         /// Seconds to wait before answering.
         var delay: Double = 0
+        /// Extra answer headers (`Retry-After`, say).
+        var headers: [(String, String)] = []
     }
 
     struct Received: Sendable {
@@ -92,7 +94,7 @@ final class WebhookReceiver: Sendable {
                     state.received[index].answered = Date()
                 }
                 responder.respond(.json(status: reply.status, #"{"ok":\#((200..<300).contains(reply.status)),"n":\#(index),"echo":\#(echo)}"#,
-                                        headers: [("X-Receiver", "webhook-test")]))
+                                        headers: [("X-Receiver", "webhook-test")] + reply.headers))
             }
             if reply.delay > 0 {
                 DispatchQueue.global().asyncAfter(deadline: .now() + reply.delay, execute: answer)

@@ -56,7 +56,7 @@ enum APIRoutes {
     static let executions: [Action] = [
         record[0], record[1],
         Action(name: "cancel", methods: write, summary: "Cancel a queued or started execution"),
-        Action(name: "retry", methods: write, summary: "Retry a failed, error or aborted execution"),
+        Action(name: "retry", methods: write, summary: "Retry a failed, error or aborted execution by filterByTk, or all that a filter matches"),
     ]
 
     /// `/api/collections:<action>` (spec 02).

@@ -152,7 +152,9 @@ struct OpenAPIDocument {
             add("/api/\(resource):\(action.name)", action.methods) { method in
                 let needsKey = !["list", "create", "signIn", "signOut"].contains(action.name)
                 let body = method == "GET" || method == "DELETE" ? .none : Self.bodies["\(resource):\(action.name)"]
-                return operation(resource, action, method: method, parameters: [roleHeader] + (needsKey ? [filterByTk] : []) + (action.name == "list" ? [filter] : []),
+                // executions:retry takes a filter for bulk retry (the dead-letter view's "retry all").
+                let filtered = action.name == "list" || (resource == "executions" && action.name == "retry")
+                return operation(resource, action, method: method, parameters: [roleHeader] + (needsKey ? [filterByTk] : []) + (filtered ? [filter] : []),
                                  body: body, success: ["type": "object", "required": ["data"]])
             }
         }

@@ -91,6 +91,8 @@ struct CollectionDefinition: Sendable, Equatable {
             FieldDefinition(name: "context", type: .json),
             FieldDefinition(name: "businessKey", type: .string),
             FieldDefinition(name: "reason", type: .string),
+            FieldDefinition(name: "attempts", type: .integer),
+            FieldDefinition(name: "lastError", type: .string),
             FieldDefinition(name: "startedAt", type: .datetime),
             FieldDefinition(name: "finishedAt", type: .datetime),
             FieldDefinition(name: "jobs", type: .hasMany, target: "jobs", foreignKey: "executionId"),

@@ -12,6 +12,12 @@ import Synchronization
 ///   by side, at most `maxInFlight` executions in all. A version without request or delay nodes
 ///   runs whole in one write job, and the single writer runs those jobs in the order submitted,
 ///   so they are handed to it back to back without waiting for each other.
+/// - A step that throws in the writer (storage busy or full) rolled back, so the execution is
+///   where it was: it is tried again on `RetryPolicy.writeStep`'s schedule, `options.retries`
+///   times, then ends `failed` with reason `retries exhausted`, its `attempts` and `lastError`
+///   (the dead-letter view). Should that last write fail too, it is tried again every
+///   `capMilliseconds` until it commits: an execution is never dropped.
+/// - Timers go by the injected `WorkflowClock`, so tests move a clock instead of sleeping.
 /// - An actor: its state is touched by one task at a time. Its tasks run on the application's
 ///   request threads, never on an event loop; SQLite work runs on the storage threads.
 actor Dispatcher {
@@ -22,6 +28,7 @@ actor Dispatcher {
     private let logger: Logger
     private let counters: ExecutionCounters
     private let executor: any TaskExecutor
+    private let clock: any WorkflowClock
     private let maxInFlight: Int
     /// Executions held in memory at most; more wait in the table until the backlog shrinks.
     private let backlogLimit = 10_000
@@ -36,6 +43,18 @@ actor Dispatcher {
         var key: String
         var isLocal: Bool
         var concurrency: Int
+        /// The version's `options.retries`, for failed write steps.
+        var retries: Int
+        /// A request node's result still to store (kept when storing it failed, so the call is not sent again).
+        var completing: ExecutionEngine.NodeResult? = nil
+        /// Tries of the current step that threw in the writer, and why the last one did.
+        var failures = 0
+        var lastError: String? = nil
+        /// The retries are spent: the next write ends the execution `failed`.
+        var exhausted = false
+
+        /// The same execution, on to its next step.
+        var advanced: Entry { Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries) }
     }
 
     private struct KeyQueue {
@@ -61,9 +80,11 @@ actor Dispatcher {
     private var fetchAgain = false
     private var stopped = false
     private var timers: [Int64: Task<Void, Never>] = [:]
+    private var random = SystemRandomNumberGenerator()
 
     init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: RequestNode,
-         logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, maxInFlight: Int = 256) {
+         logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, clock: any WorkflowClock,
+         maxInFlight: Int = 256) {
         self.database = database
         self.engine = engine
         self.registry = registry
@@ -71,6 +92,7 @@ actor Dispatcher {
         self.logger = logger
         self.counters = counters
         self.executor = executor
+        self.clock = clock
         self.maxInFlight = maxInFlight
     }
 
@@ -174,7 +196,8 @@ actor Dispatcher {
         try rows.compactMap { row in
             guard let id = row[0].int64, let key = row[2].string else { return nil }
             let version = try row[1].int64.flatMap { try registry.version($0, connection) }
-            return Entry(id: id, key: key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1)
+            return Entry(id: id, key: key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1,
+                         retries: version?.retries ?? RetryPolicy.defaultRetries)
         }
     }
 
@@ -200,7 +223,7 @@ actor Dispatcher {
                 queue.head += 1
                 if !entry.isLocal { queue.outside += 1 }
                 inFlight += 1
-                submit(entry, completing: nil)
+                submit(entry)
             }
             if queue.head > 1024 && queue.head * 2 > queue.pending.count {
                 queue.pending.removeFirst(queue.head)
@@ -217,9 +240,16 @@ actor Dispatcher {
     }
 
     /// Hands one step of `entry` to the writer; the result comes back to `advanced`.
-    private nonisolated func submit(_ entry: Entry, completing: ExecutionEngine.NodeResult?) {
+    private nonisolated func submit(_ entry: Entry) {
         let engine = self.engine
-        database.write(background: true, { connection in try engine.advance(entry.id, completing: completing, connection: connection) }) { result in
+        database.write(background: true, { connection in
+            if entry.exhausted {
+                return try engine.endRetriesExhausted(entry.id, attempts: .init(count: entry.failures, lastError: entry.lastError ?? ""),
+                                                      connection: connection)
+            }
+            let attempts = entry.failures > 0 ? ExecutionEngine.Attempts(count: entry.failures + 1, lastError: entry.lastError ?? "") : nil
+            return try engine.advance(entry.id, completing: entry.completing, attempts: attempts, connection: connection)
+        }) { result in
             self.deliver(entry, result)
         }
     }
@@ -257,20 +287,45 @@ actor Dispatcher {
                 release(entry)
             case .wait(let until):
                 release(entry)
-                schedule(entry, at: until)
+                schedule(entry.advanced, at: until)
             case .request(let call):
                 let requests = self.requests
+                let next = entry.advanced
                 Task(executorPreference: executor) {
-                    let outcome = await requests.send(call)
-                    self.submit(entry, completing: outcome)
+                    var completed = next
+                    completed.completing = await requests.send(call)
+                    self.submit(completed)
                 }
             }
         case .failure(let error):
             release(entry)
             guard !stopped else { return }
-            // The step rolled back: the execution is still queued or started in the table. Try again soon.
-            logger.error("execution step failed; retrying in 1 s", ["executionId": .int(Int(entry.id)), "error": .string("\(error)")])
-            schedule(entry, at: Timestamp.nowMilliseconds() + 1000)
+            // The step rolled back: the execution is still queued or started in the table.
+            retry(entry, after: error)
+        }
+    }
+
+    /// Schedules the next try of a step that threw in the writer, or the write that ends the
+    /// execution `failed` once `options.retries` are spent (that one is tried until it commits).
+    private func retry(_ entry: Entry, after error: any Error) {
+        let policy = RetryPolicy.writeStep(retries: entry.retries)
+        let id: LogValue = .int(Int(entry.id)), reason: LogValue = .string("\(error)")
+        var next = entry
+        if entry.exhausted {
+            logger.error("cannot end an execution failed; trying again", ["executionId": id, "error": reason])
+            schedule(next, at: clock.nowMilliseconds() + policy.capMilliseconds)
+            return
+        }
+        next.failures += 1
+        next.lastError = "\(error)"
+        if let pause = policy.delay(afterFailures: next.failures, using: &random) {
+            logger.error("execution step failed; retrying", ["executionId": id, "error": reason, "attempt": .int(next.failures),
+                                                             "retryInMs": .int(Int(pause))])
+            schedule(next, at: clock.nowMilliseconds() + pause)
+        } else {
+            logger.error("execution step failed; retries exhausted", ["executionId": id, "error": reason, "attempts": .int(next.failures)])
+            next.exhausted = true
+            enqueue(next)
         }
     }
 
@@ -290,12 +345,12 @@ actor Dispatcher {
         }
     }
 
-    /// Wakes a waiting execution (delay node, or a failed step) at `until`.
+    /// Wakes a waiting execution (delay node, or a failed step) at `until` (on `clock`).
     private func schedule(_ entry: Entry, at until: Int64) {
         known.insert(entry.id)
-        let pause = max(0, until - Timestamp.nowMilliseconds())
+        let clock = self.clock
         timers[entry.id] = Task(executorPreference: executor) {
-            try? await Task.sleep(for: .milliseconds(pause))
+            do { try await clock.sleep(untilMilliseconds: until) } catch { return }
             await self.wake(entry)
         }
     }
@@ -303,9 +358,15 @@ actor Dispatcher {
     private func wake(_ entry: Entry) {
         timers[entry.id] = nil
         guard !stopped else { return }
+        enqueue(entry)
+        pump()
+    }
+
+    /// Puts a known execution back in its key's queue (the caller pumps).
+    private func enqueue(_ entry: Entry) {
+        known.insert(entry.id)
         if queues[entry.key] == nil { queues[entry.key] = KeyQueue(); keyOrder.append(entry.key) }
         queues[entry.key]!.pending.append(entry)
-        pump()
     }
 
     private func publishDepth() {

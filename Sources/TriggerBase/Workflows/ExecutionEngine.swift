@@ -12,6 +12,8 @@ import Storage
 struct ExecutionEngine: Sendable {
     let registry: WorkflowRegistry
     let schema: SchemaState
+    /// "Now" for delays and `options.timeoutMs` deadlines (a manual clock in tests).
+    let clock: any WorkflowClock
 
     /// Where an execution stands after a job.
     enum Step: Sendable {
@@ -38,6 +40,8 @@ struct ExecutionEngine: Sendable {
         var config: JSONObject
         /// When the execution's `options.timeoutMs` runs out (milliseconds since 1970).
         var deadline: Int64?
+        /// The workflow's `options.retries`, used when the node's config has no `retries`.
+        var retries = RetryPolicy.defaultRetries
     }
 
     /// A node's result from outside the writer (the request node's), to store as its job.
@@ -45,31 +49,48 @@ struct ExecutionEngine: Sendable {
         var nodeID: String
         var status: ExecutionStatus
         var result: JSON
+        /// Tries it took when one or more failed (0: the first try answered 2xx).
+        var attempts = 0
+        /// Why the last failed try failed (`HTTP 503`, a network error).
+        var lastError: String?
+    }
+
+    /// A step that needed more than one try: recorded on the execution as `attempts` and
+    /// `lastError`, the dead-letter view's "how hard did we try, and what went wrong".
+    struct Attempts: Sendable, Equatable {
+        var count: Int
+        var lastError: String
     }
 
     /// Takes execution `id` as far as it can go inside the current write job.
-    func advance(_ id: Int64, completing: NodeResult? = nil, connection: SQLiteConnection) throws -> Advance {
+    /// `attempts` are the tries of a write step that failed before this one (from the dispatcher).
+    func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, connection: SQLiteConnection) throws -> Advance {
         guard let row = try connection.query("""
             SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?
             """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
         if let status = row[1].int64, status != 0 {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }
-        let now = Timestamp.nowMilliseconds()
+        let now = clock.nowMilliseconds()
         let startedAt = row[3].string
         let version = try row[0].int64.flatMap { try registry.version($0, connection) }
         var run = Run(executionID: id, connection: connection, catalogue: schema.writerCatalogue,
-                      context: (row[2].string).flatMap { try? JSON.parse($0) } ?? .null, now: now)
+                      context: (row[2].string).flatMap { try? JSON.parse($0) } ?? .null, now: now, clock: clock)
+        run.attempts = attempts
         guard let version else {
             run.finish(.error, reason: "workflow version is gone")
             try run.save(startedAt: startedAt, version: nil)
             return Advance(step: .finished(.error, byEnd: false))
         }
+        run.retries = version.retries
         if let limit = version.timeoutMilliseconds {
             run.deadline = (startedAt.flatMap(Timestamp.milliseconds) ?? now) + limit
         }
         if !row[1].isNull { try run.loadJobs() }  // a queued execution has never run a node
         if let completing {
+            if completing.attempts > 0 {
+                run.attempts = Attempts(count: completing.attempts, lastError: completing.lastError ?? "")
+            }
             let status = run.timedOut ? ExecutionStatus.aborted : completing.status
             try run.storeJob(nodeID: completing.nodeID, key: run.key(of: completing.nodeID, in: version.nodes), status: status,
                              result: completing.result)
@@ -80,6 +101,28 @@ struct ExecutionEngine: Sendable {
         return Advance(step: stop, messages: run.messages, key: version.key)
     }
 
+    /// Why an execution whose write step kept failing ended (`executions.reason`).
+    static let retriesExhausted = "retries exhausted"
+
+    /// Ends execution `id` `failed` with reason `retries exhausted` and its `attempts` (the
+    /// dispatcher, once a write step's `options.retries` are spent) — unless it ended meanwhile
+    /// (canceled, say), whose status then stands.
+    func endRetriesExhausted(_ id: Int64, attempts: Attempts, connection: SQLiteConnection) throws -> Advance {
+        guard let row = try connection.query("""
+            SELECT "workflowId", "status", "startedAt" FROM "executions" WHERE "id" = ?
+            """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
+        if let status = row[1].int64, status != 0 {
+            return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
+        }
+        let version = try row[0].int64.flatMap { try registry.version($0, connection) }
+        var run = Run(executionID: id, connection: connection, catalogue: schema.writerCatalogue, context: .null,
+                      now: clock.nowMilliseconds(), clock: clock)
+        run.attempts = attempts
+        run.finish(.failed, reason: Self.retriesExhausted)
+        try run.save(startedAt: row[2].string, version: version)
+        return Advance(step: .finished(.failed, byEnd: false), key: version?.key ?? "")
+    }
+
     /// The state of one `advance`.
     private struct Run {
         let executionID: Int64
@@ -87,22 +130,27 @@ struct ExecutionEngine: Sendable {
         let catalogue: Catalogue
         let context: JSON
         let now: Int64
+        let clock: any WorkflowClock
         var deadline: Int64?
         var jobs: [String: (status: Int64, result: JSON)] = [:]
         /// Results of finished nodes by node key (`$jobsMapByNodeKey`).
         var results = JSONObject()
         var messages: [JSON] = []
         var outcome: (status: ExecutionStatus, reason: String?)?
+        var attempts: Attempts?
+        /// The version's `options.retries`, handed to request nodes.
+        var retries = RetryPolicy.defaultRetries
 
-        init(executionID: Int64, connection: SQLiteConnection, catalogue: Catalogue, context: JSON, now: Int64) {
+        init(executionID: Int64, connection: SQLiteConnection, catalogue: Catalogue, context: JSON, now: Int64, clock: any WorkflowClock) {
             self.executionID = executionID
             self.connection = connection
             self.catalogue = catalogue
             self.context = context
             self.now = now
+            self.clock = clock
         }
 
-        var timedOut: Bool { deadline.map { Timestamp.nowMilliseconds() >= $0 } ?? false }
+        var timedOut: Bool { deadline.map { clock.nowMilliseconds() >= $0 } ?? false }
 
         mutating func finish(_ status: ExecutionStatus, reason: String? = nil) { outcome = (status, reason) }
 
@@ -157,7 +205,7 @@ struct ExecutionEngine: Sendable {
                             return .finished(.aborted, byEnd: false)
                         }
                         let until = job.result["until"]?.intValue ?? 0
-                        guard Timestamp.nowMilliseconds() >= until else { return .wait(until: min(until, deadline ?? until)) }
+                        guard clock.nowMilliseconds() >= until else { return .wait(until: min(until, deadline ?? until)) }
                         try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .null)
                         continue
                     default:
@@ -222,13 +270,14 @@ struct ExecutionEngine: Sendable {
             case "delay":
                 let until = now + (rendered["durationMs"]?.intValue ?? 0)
                 try storeJob(nodeID: node.id, key: node.key, status: .started, result: ["until": .int(until)])
-                if Timestamp.nowMilliseconds() >= until {
+                if clock.nowMilliseconds() >= until {
                     try storeJob(nodeID: node.id, key: node.key, status: .resolved, result: .null)
                     return nil
                 }
                 return .wait(until: min(until, deadline ?? until))
             case "request":
-                return .request(RequestCall(executionID: executionID, nodeID: node.id, config: rendered, deadline: deadline))
+                return .request(RequestCall(executionID: executionID, nodeID: node.id, config: rendered, deadline: deadline,
+                                             retries: retries))
             default:
                 return try fail(node, .error, message: "unknown node type '\(node.type)'")
             }
@@ -251,6 +300,10 @@ struct ExecutionEngine: Sendable {
                 UPDATE "executions" SET "status" = ?, "reason" = ?, "startedAt" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ?
                 """, [.integer(status.rawValue), outcome?.reason.map { .text($0) } ?? .null, .text(startedAt ?? stamp),
                       status.isFinal ? .text(stamp) : .null, .text(stamp), .integer(executionID)])
+            if let attempts {
+                try connection.run("UPDATE \"executions\" SET \"attempts\" = ?, \"lastError\" = ? WHERE \"id\" = ?",
+                                   [.integer(Int64(attempts.count)), .text(attempts.lastError), .integer(executionID)])
+            }
         }
     }
 }

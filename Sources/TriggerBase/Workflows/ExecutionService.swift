@@ -4,8 +4,14 @@ import Storage
 
 /// `/api/executions:list|get|cancel|retry` (spec 04), root and admin only. Reads go through the
 /// resource service over the built-in `executions` collection (filters by `key`, `status`,
-/// `statusName`, `workflowId`, `businessKey`; `appends=jobs`).
+/// `statusName`, `workflowId`, `businessKey`, `attempts`, `lastError`; `appends=jobs`).
+/// `filter={"status":-1}` (or `"statusName":"failed"`) is the dead-letter view: what gave up,
+/// with its `attempts` and `lastError`.
 struct ExecutionService: Sendable {
+    /// The most executions one bulk `executions:retry?filter=` retries (the oldest first); call
+    /// again for the rest.
+    static let maxBulkRetry = 1000
+
     let database: Database
     let resources: ResourceService
     let workflows: WorkflowRuntime
@@ -16,6 +22,8 @@ struct ExecutionService: Sendable {
         switch action {
         case "list", "get":
             return try await resources.handle(collection: "executions", action: action, id: id, request: request, query: query, access: access)
+        case "retry" where id == nil && query.all("filterByTk").isEmpty && query["filter"] != nil:
+            return try await retry(matching: query["filter"] ?? "")
         case "cancel", "retry":
             guard let executionID = try id ?? query.primaryKeys()?.first else {
                 throw APIError.invalidParameter("filterByTk", "the execution id is required")
@@ -31,14 +39,15 @@ struct ExecutionService: Sendable {
     private func cancel(_ id: Int64) async throws -> HTTPResponse {
         let record = try await database.write { connection -> JSON in
             let status = try Self.status(id, connection)
-            guard status == nil || status == 0 else {
+            guard status == nil || status == ExecutionStatus.started.rawValue else {
                 throw APIError(status: 409, code: "EXECUTION_FINISHED", message: "execution \(id) has already ended (\(ExecutionStatus.name(status)))")
             }
             let stamp: SQLiteValue = .text(Timestamp.now())
-            try connection.run("UPDATE \"executions\" SET \"status\" = -4, \"finishedAt\" = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
-                               [stamp, stamp, .integer(id)])
-            try connection.run("UPDATE \"jobs\" SET \"status\" = -4, \"updatedAt\" = ? WHERE \"executionId\" = ? AND \"status\" = 0",
-                               [stamp, .integer(id)])
+            let canceled: SQLiteValue = .integer(ExecutionStatus.canceled.rawValue), started: SQLiteValue = .integer(ExecutionStatus.started.rawValue)
+            try connection.run("UPDATE \"executions\" SET \"status\" = ?, \"finishedAt\" = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
+                               [canceled, stamp, stamp, .integer(id)])
+            try connection.run("UPDATE \"jobs\" SET \"status\" = ?, \"updatedAt\" = ? WHERE \"executionId\" = ? AND \"status\" = ?",
+                               [canceled, stamp, .integer(id), started])
             return try Self.read(id, connection)
         }
         return ResourceService.ok(record)
@@ -49,18 +58,46 @@ struct ExecutionService: Sendable {
     private func retry(_ id: Int64) async throws -> HTTPResponse {
         let record = try await database.write { connection -> JSON in
             let status = try Self.status(id, connection)
-            guard let status, [-1, -2, -3].contains(status) else {
+            guard let status, ExecutionStatus(rawValue: status).map(Self.retryable.contains) == true else {
                 throw APIError(status: 409, code: "EXECUTION_NOT_FAILED",
                                message: "only failed, errored or aborted executions can be retried; \(id) is \(ExecutionStatus.name(status))")
             }
-            try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < 0", [.integer(id)])
-            try connection.run("""
-                UPDATE "executions" SET "status" = 0, "reason" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?
-                """, [.text(Timestamp.now()), .integer(id)])
+            try Self.restart(id, connection)
             return try Self.read(id, connection)
         }
         await workflows.dispatcher.recheck([id])
         return ResourceService.ok(record)
+    }
+
+    /// Bulk retry: every failed, errored or aborted execution that `filter` (the list's language)
+    /// matches, at most `maxBulkRetry`, oldest first. Answers 200 `{"data": [executions],
+    /// "meta": {"count": n}}`; matching nothing retryable is an empty list, not an error.
+    private func retry(matching text: String) async throws -> HTTPResponse {
+        var compiler = FilterCompiler(catalogue: Catalogue.base)
+        let condition = try compiler.compile(FilterCompiler.parse(text: text), collection: "executions", alias: "t0")
+        let parameters = compiler.parameters + Self.retryable.map { .integer($0.rawValue) }
+        let records = try await database.write { connection -> [JSON] in
+            let ids = try connection.query("""
+                SELECT t0."id" FROM "executions" t0 WHERE \(condition) AND t0."status" IN (?, ?, ?) ORDER BY t0."id" LIMIT \(Self.maxBulkRetry)
+                """, parameters).compactMap { $0[0].int64 }
+            for id in ids { try Self.restart(id, connection) }
+            return try ids.map { try Self.read($0, connection) }
+        }
+        await workflows.dispatcher.recheck(records.compactMap { $0["id"]?.intValue })
+        return ResourceService.ok(.array(records), meta: ["count": .int(Int64(records.count))])
+    }
+
+    /// The statuses `executions:retry` takes.
+    private static let retryable: [ExecutionStatus] = [.failed, .error, .aborted]
+
+    /// Clears what stopped the execution (its failed jobs, reason, attempts and last error) and
+    /// makes it `started`, for the dispatcher to take up again.
+    private static func restart(_ id: Int64, _ connection: SQLiteConnection) throws {
+        try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < 0", [.integer(id)])
+        try connection.run("""
+            UPDATE "executions" SET "status" = ?, "reason" = NULL, "attempts" = 0, "lastError" = NULL, "startedAt" = NULL,
+                "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?
+            """, [.integer(ExecutionStatus.started.rawValue), .text(Timestamp.now()), .integer(id)])
     }
 
     private static func status(_ id: Int64, _ connection: SQLiteConnection) throws -> Int64? {

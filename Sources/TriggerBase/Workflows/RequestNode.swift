@@ -6,15 +6,18 @@ import JSON
 
 /// The `request` node's outgoing HTTP call (spec 04: Nodes), sent with FoundationNetworking's
 /// `URLSession` outside the writer. A 2xx answer resolves; anything else fails unless
-/// `ignoreFail`. Network errors, 408, 429 and 5xx are retried (`retries`, default 3) with
-/// exponential backoff, each attempt carrying the same `Idempotency-Key: <executionId>-<nodeId>`
+/// `ignoreFail`. Network errors, 408, 429 and 5xx are retried (`config.retries`, else the
+/// workflow's `options.retries`, default 3) on `RetryPolicy.request`'s schedule, honouring the
+/// server's `Retry-After`; each attempt carries the same `Idempotency-Key: <executionId>-<nodeId>`
 /// so the receiver can drop repeats — also after a crash, when the node may run again.
 final class RequestNode: Sendable {
     /// Longest response body kept in the job's result.
     static let maxStoredBody = 1 << 20
     private let session: URLSession
+    private let clock: any WorkflowClock
 
-    init() {
+    init(clock: any WorkflowClock = SystemWorkflowClock()) {
+        self.clock = clock
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
@@ -24,8 +27,9 @@ final class RequestNode: Sendable {
     func send(_ call: ExecutionEngine.RequestCall) async -> ExecutionEngine.NodeResult {
         let config = call.config
         let ignoreFail = config["ignoreFail"]?.boolValue ?? false
-        func finish(_ status: ExecutionStatus, _ result: JSON) -> ExecutionEngine.NodeResult {
-            .init(nodeID: call.nodeID, status: status == .failed && ignoreFail ? .resolved : status, result: result)
+        func finish(_ status: ExecutionStatus, _ result: JSON, attempts: Int = 0, lastError: String? = nil) -> ExecutionEngine.NodeResult {
+            .init(nodeID: call.nodeID, status: status == .failed && ignoreFail ? .resolved : status, result: result,
+                  attempts: attempts, lastError: lastError)
         }
         guard let text = config["url"]?.stringValue, let url = URL(string: text),
               let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
@@ -45,34 +49,50 @@ final class RequestNode: Sendable {
             }
         }
         let timeout = max(1, config["timeoutMs"]?.intValue ?? 5000)
-        let retries = max(0, min(config["retries"]?.intValue ?? 3, 10))
-        var attempt: Int64 = 0
+        let policy = RetryPolicy.request(retries: config["retries"]?.intValue.map { Int(clamping: $0) } ?? call.retries)
+        var random = SystemRandomNumberGenerator()
+        var failures = 0
+        var lastError: String?
         while true {
             var limit = timeout
             if let deadline = call.deadline {
-                let remaining = deadline - Timestamp.nowMilliseconds()
-                guard remaining > 0 else { return finish(.aborted, ["message": "the execution timed out"]) }
+                let remaining = deadline - clock.nowMilliseconds()
+                guard remaining > 0 else {
+                    return finish(.aborted, ["message": "the execution timed out"], attempts: failures, lastError: lastError)
+                }
                 limit = min(limit, remaining)
             }
             request.timeoutInterval = Double(limit) / 1000
-            var outcome: (status: ExecutionStatus, result: JSON, retry: Bool)
-            do {
-                let (data, response) = try await session.data(for: request)
-                let http = response as? HTTPURLResponse
-                let status = http?.statusCode ?? 0
-                var headers = JSONObject()
-                for (name, value) in http?.allHeaderFields ?? [:] { headers["\(name)".lowercased()] = .string("\(value)") }
-                let result: JSON = ["status": .int(Int64(status)), "headers": .object(headers), "data": Self.body(data)]
-                let ok = (200..<300).contains(status)
-                outcome = (ok ? .resolved : .failed, result, status == 408 || status == 429 || status >= 500)
-            } catch {
-                outcome = (.failed, ["status": .null, "message": .string(error.localizedDescription)], true)
+            let attempt = await self.attempt(request)
+            if attempt.status == .resolved {
+                return finish(.resolved, attempt.result, attempts: failures == 0 ? 0 : failures + 1, lastError: lastError)
             }
-            if outcome.status == .resolved || !outcome.retry || attempt >= retries { return finish(outcome.status, outcome.result) }
-            var pause = min(200 * (Int64(1) << attempt), 5000)
-            if let deadline = call.deadline { pause = min(pause, max(0, deadline - Timestamp.nowMilliseconds())) }
-            try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
-            attempt += 1
+            failures += 1
+            lastError = attempt.error
+            let retryAfter = attempt.retryAfter.flatMap { RetryPolicy.retryAfterMilliseconds($0, now: clock.nowMilliseconds()) }
+            guard attempt.retry,
+                  let pause = policy.delay(afterFailures: failures, retryAfterMilliseconds: retryAfter,
+                                           remainingMilliseconds: call.deadline.map { $0 - clock.nowMilliseconds() }, using: &random) else {
+                return finish(attempt.status, attempt.result, attempts: failures, lastError: attempt.error)
+            }
+            try? await clock.sleep(untilMilliseconds: clock.nowMilliseconds() + pause)
+        }
+    }
+
+    /// One try: its status (resolved on 2xx), the job's result, whether a failure may be retried
+    /// (network error, 408, 429, 5xx), the server's `Retry-After`, and why it failed.
+    private func attempt(_ request: URLRequest) async -> (status: ExecutionStatus, result: JSON, retry: Bool, retryAfter: String?, error: String?) {
+        do {
+            let (data, response) = try await session.data(for: request)
+            let http = response as? HTTPURLResponse
+            let status = http?.statusCode ?? 0
+            var headers = JSONObject()
+            for (name, value) in http?.allHeaderFields ?? [:] { headers["\(name)".lowercased()] = .string("\(value)") }
+            let result: JSON = ["status": .int(Int64(status)), "headers": .object(headers), "data": Self.body(data)]
+            if (200..<300).contains(status) { return (.resolved, result, false, nil, nil) }
+            return (.failed, result, status == 408 || status == 429 || status >= 500, headers["retry-after"]?.stringValue, "HTTP \(status)")
+        } catch {
+            return (.failed, ["status": .null, "message": .string(error.localizedDescription)], true, nil, error.localizedDescription)
         }
     }
 

@@ -98,6 +98,9 @@ struct WorkflowDefinition: Sendable, Equatable {
         for name in ["concurrency", "timeoutMs"] {
             if let value = options[name], (value.intValue ?? 0) < 1 { throw Self.invalid("options.\(name)", "\(name) must be a positive integer") }
         }
+        if let value = options["retries"], (value.intValue ?? -1) < 0 {
+            throw Self.invalid("options.retries", "retries must be an integer of 0 or more")
+        }
         if let value = options["startRoles"], value.arrayValue?.allSatisfy({ $0.stringValue != nil }) != true {
             throw Self.invalid("options.startRoles", "startRoles must be an array of role names")
         }

@@ -17,12 +17,14 @@ final class WorkflowRuntime: Sendable {
     private let database: Database
     private let logger: Logger
 
-    init(database: Database, schema: SchemaState, logger: Logger, executor: any TaskExecutor) {
+    /// `clock` is the time workflows go by (delays, timeouts, retry pauses); tests pass a manual one.
+    init(database: Database, schema: SchemaState, logger: Logger, executor: any TaskExecutor,
+         clock: any WorkflowClock = SystemWorkflowClock()) {
         registry = WorkflowRegistry()
-        engine = ExecutionEngine(registry: registry, schema: schema)
-        requests = RequestNode()
+        engine = ExecutionEngine(registry: registry, schema: schema, clock: clock)
+        requests = RequestNode(clock: clock)
         dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger,
-                                counters: counters, executor: executor)
+                                counters: counters, executor: executor, clock: clock)
         self.database = database
         self.logger = logger
         self.executor = executor

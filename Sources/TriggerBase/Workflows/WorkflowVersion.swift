@@ -45,6 +45,8 @@ struct WorkflowVersion: Sendable {
     var isLocal: Bool
     var concurrency: Int
     var timeoutMilliseconds: Int64?
+    /// `options.retries`: further tries of a failed write step or request node (`RetryPolicy`).
+    var retries: Int
     var deleteExecutionOnStatus: Set<Int64>
 
     init(id: Int64, definition d: WorkflowDefinition) {
@@ -61,6 +63,7 @@ struct WorkflowVersion: Sendable {
         isLocal = !nodes.contains(where: \.waitsOutside)
         concurrency = max(1, Int(d.options["concurrency"]?.intValue ?? 1))
         timeoutMilliseconds = d.options["timeoutMs"]?.intValue
+        retries = d.options["retries"]?.intValue.map { Int(clamping: $0) } ?? RetryPolicy.defaultRetries
         deleteExecutionOnStatus = Set((d.options["deleteExecutionOnStatus"]?.arrayValue ?? []).compactMap { item in
             item.intValue ?? item.stringValue.flatMap(ExecutionStatus.init(name:))?.rawValue
         })
