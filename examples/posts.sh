@@ -28,7 +28,7 @@ run -X POST "$BASE/posts:destroy?filterByTk=3"
 run -X GET -H 'Content-Type: application/json' -d '{"title":"Sent as GET","category":1}' "$BASE/posts:create"
 # Find-or-create by a key, and link records through a relation.
 run -X POST -d '{"title":"Hello"}' "$BASE/posts:firstOrCreate?filterKeys=title"
-run -X POST "$BASE/posts/1/comments:remove?filterByTk=1"
+run -X POST "$BASE/posts/2/category:set?filterByTk=1"
 # Errors are JSON and name the field; nothing is written.
 run -X POST -d '{"title":42,"nope":1,"category":999}' "$BASE/posts:create"
 run "$BASE/nothing:list"
