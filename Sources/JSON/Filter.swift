@@ -1,9 +1,27 @@
-/// Operators of the filter language (spec 02: Filters).
+/// Operators of the filter language (spec 02: Filters; NocoBase `core/database/src/operators/`).
 public enum FilterOperator: String, Sendable, CaseIterable {
     case eq = "$eq", ne = "$ne", gt = "$gt", gte = "$gte", lt = "$lt", lte = "$lte"
     case `in` = "$in", notIn = "$notIn", includes = "$includes", notIncludes = "$notIncludes"
+    case like = "$like", notLike = "$notLike"
     case startsWith = "$startsWith", endsWith = "$endsWith", empty = "$empty", notEmpty = "$notEmpty"
-    case exists = "$exists", notExists = "$notExists"
+    case exists = "$exists", notExists = "$notExists", isTruly = "$isTruly", isFalsy = "$isFalsy"
+    case dateOn = "$dateOn", dateNotOn = "$dateNotOn", dateBefore = "$dateBefore", dateAfter = "$dateAfter"
+    case dateNotBefore = "$dateNotBefore", dateNotAfter = "$dateNotAfter", dateBetween = "$dateBetween"
+
+    /// The operator a filter key names, NocoBase's own spellings included (`$endWith`, from
+    /// `operators/string.ts`, is our `$endsWith`).
+    public init?(name: String) {
+        if name == "$endWith" { self = .endsWith; return }
+        self.init(rawValue: name)
+    }
+
+    /// The date family, which compares against a `DateRange`.
+    public var isDate: Bool {
+        switch self {
+        case .dateOn, .dateNotOn, .dateBefore, .dateAfter, .dateNotBefore, .dateNotAfter, .dateBetween: true
+        default: false
+        }
+    }
 }
 
 /// Why a filter is malformed.
@@ -13,6 +31,10 @@ public struct FilterError: Error, Sendable, Equatable {
 }
 
 /// A parsed filter: NocoBase's shape (`$and`, `$or`, field → operator → value).
+///
+/// Every operand is checked here, at parse time, so the SQL compiler and the in-memory evaluator
+/// (workflow condition nodes) accept and reject exactly the same filters (spec 02: 400
+/// `INVALID_PARAMETER` naming `filter`).
 public indirect enum Filter: Sendable, Equatable {
     case and([Filter])
     case or([Filter])
@@ -42,13 +64,14 @@ public indirect enum Filter: Sendable, Equatable {
     private static func conditions(path: [String], value: JSON, depth: Int, into parts: inout [Filter]) throws(FilterError) {
         guard depth < 32 else { throw FilterError("filter nested too deeply") }
         guard case .object(let object) = value, !object.isEmpty else {
+            try checkOperand(.eq, value, key: "$eq")
             parts.append(.condition(path: path, op: .eq, value: value))
             return
         }
         for (key, inner) in object {
             if key.hasPrefix("$") {
-                guard let op = FilterOperator(rawValue: key) else { throw FilterError("unknown operator \(key)") }
-                if op == .in || op == .notIn, inner.arrayValue == nil { throw FilterError("\(key) needs an array") }
+                guard let op = FilterOperator(name: key) else { throw FilterError("unknown operator \(key)") }
+                try checkOperand(op, inner, key: key)
                 parts.append(.condition(path: path, op: op, value: inner))
             } else {
                 try conditions(path: path + key.utf8.split(separator: UInt8(ascii: ".")).map { String(Substring($0)) }, value: inner, depth: depth + 1, into: &parts)
@@ -56,62 +79,85 @@ public indirect enum Filter: Sendable, Equatable {
         }
     }
 
-    /// Evaluates the filter in memory (workflow condition nodes); `resolve` gives a path's value.
-    public func evaluate(_ resolve: ([String]) -> JSON?) -> Bool {
-        switch self {
-        case .and(let parts): return parts.allSatisfy { $0.evaluate(resolve) }
-        case .or(let parts): return parts.contains { $0.evaluate(resolve) }
-        case .condition(let path, let op, let expected):
-            return Self.test(resolve(path) ?? .null, op, expected)
+    /// The operand shapes each operator takes. An object where a value belongs
+    /// (`{"views":{"$gt":{"a":1}}}`) is an error, not a filter that silently matches nothing.
+    static func checkOperand(_ op: FilterOperator, _ value: JSON, key: String) throws(FilterError) {
+        func isScalar(_ v: JSON) -> Bool {
+            switch v {
+            case .object, .array: false
+            default: true
+            }
         }
-    }
-
-    static func compare(_ a: JSON, _ b: JSON) -> Int? {
-        if let x = a.doubleValue, let y = b.doubleValue, a.boolValue == nil, b.boolValue == nil { return x < y ? -1 : (x > y ? 1 : 0) }
-        if case .string(let x) = a, case .string(let y) = b { return x < y ? -1 : (x > y ? 1 : 0) }
-        if case .bool(let x) = a, case .bool(let y) = b { return x == y ? 0 : (x ? 1 : -1) }
-        return nil
-    }
-
-    static func equal(_ a: JSON, _ b: JSON) -> Bool {
-        if a.isNull || b.isNull { return a.isNull && b.isNull }
-        return compare(a, b).map { $0 == 0 } ?? (a == b)
-    }
-
-    static func isEmpty(_ v: JSON) -> Bool {
-        switch v {
-        case .null: true
-        case .string(let s): s.isEmpty
-        case .array(let a): a.isEmpty
-        default: false
-        }
-    }
-
-    static func test(_ actual: JSON, _ op: FilterOperator, _ expected: JSON) -> Bool {
         switch op {
-        case .eq: return equal(actual, expected)
-        case .ne: return !equal(actual, expected)
-        case .gt: return compare(actual, expected).map { $0 > 0 } ?? false
-        case .gte: return compare(actual, expected).map { $0 >= 0 } ?? false
-        case .lt: return compare(actual, expected).map { $0 < 0 } ?? false
-        case .lte: return compare(actual, expected).map { $0 <= 0 } ?? false
-        case .in: return expected.arrayValue?.contains { equal(actual, $0) } ?? false
-        case .notIn: return !(expected.arrayValue?.contains { equal(actual, $0) } ?? false)
+        case .eq, .ne:
+            // An array means IN / NOT IN (NocoBase eq.ts, ne.ts).
+            if let items = value.arrayValue {
+                guard items.allSatisfy(isScalar) else { throw FilterError("\(key) needs a value or an array of values") }
+            } else if !isScalar(value) {
+                throw FilterError("\(key) needs a value or an array of values, not an object")
+            }
+        case .in, .notIn:
+            guard let items = value.arrayValue else { throw FilterError("\(key) needs an array") }
+            guard items.allSatisfy(isScalar) else { throw FilterError("\(key) needs an array of values") }
         case .includes, .notIncludes:
-            var found = false
-            if case .string(let s) = actual, case .string(let t) = expected { found = s.contains(t) }
-            if case .array(let items) = actual { found = items.contains { equal($0, expected) } }
-            return op == .includes ? found : !found
-        case .startsWith:
-            if case .string(let s) = actual, case .string(let t) = expected { return s.hasPrefix(t) }
-            return false
-        case .endsWith:
-            if case .string(let s) = actual, case .string(let t) = expected { return s.hasSuffix(t) }
-            return false
-        case .empty: return isEmpty(actual)
-        case .notEmpty: return !isEmpty(actual)
-        case .exists: return expected == .bool(false) ? actual.isNull : !actual.isNull
-        case .notExists: return expected == .bool(false) ? !actual.isNull : actual.isNull
+            // An array is any of (`$includes`) / none of (`$notIncludes`), as in NocoBase string.ts.
+            if let items = value.arrayValue {
+                guard items.allSatisfy({ isScalar($0) && !$0.isNull }) else { throw FilterError("\(key) needs a value or an array of values") }
+            } else if !isScalar(value) {
+                throw FilterError("\(key) needs a value or an array of values, not an object")
+            }
+        case .gt, .gte, .lt, .lte, .like, .notLike, .startsWith, .endsWith:
+            guard isScalar(value) else { throw FilterError("\(key) needs a single value") }
+        case .empty, .notEmpty, .exists, .notExists, .isTruly, .isFalsy:
+            break  // the value is ignored, as in NocoBase (except `$exists: false`, spec 02)
+        case .dateOn, .dateNotOn, .dateBefore, .dateAfter, .dateNotBefore, .dateNotAfter, .dateBetween:
+            guard dateRange(op, value) != nil else {
+                throw FilterError(op == .dateBetween
+                    ? "\(key) needs a pair of dates [from, to], each YYYY, YYYY-MM, YYYY-MM-DD or an ISO date-time"
+                    : "\(key) needs a date: YYYY, YYYY-MM, YYYY-MM-DD or an ISO date-time (Z or ±HH:MM)")
+            }
+        }
+    }
+
+    /// The range a date operator's operand denotes: one date value, or a pair `[a, b]` from the
+    /// start of `a` to the end of `b`, both ends included (NocoBase `parseDateBetween` with its
+    /// default `[]`). `$dateBetween` takes only the pair; the other date operators take either.
+    public static func dateRange(_ op: FilterOperator, _ value: JSON) -> DateRange? {
+        switch value {
+        case .string(let text) where op != .dateBetween:
+            return DateRange.parse(text)
+        case .array(let pair) where pair.count == 2:
+            guard let a = pair[0].stringValue.flatMap(DateRange.parse), let b = pair[1].stringValue.flatMap(DateRange.parse) else { return nil }
+            return DateRange(start: a.start, end: b.end, unit: b.unit)
+        default:
+            return nil
+        }
+    }
+
+    /// What a date operator asks of a value `v` against range `[s, e)` (NocoBase date.ts): a
+    /// lower and an upper bound (nil: open), and whether `v` must be inside them or outside.
+    /// NULL (or a value that is not a date) never matches, `$dateNotOn` included.
+    public struct DateBounds: Sendable, Equatable {
+        public var lower: Int64?
+        public var upper: Int64?
+        public var inside: Bool
+
+        public init(_ op: FilterOperator, _ range: DateRange) {
+            let (s, e) = (range.start, range.end)
+            switch op {
+            case .dateNotOn: (lower, upper, inside) = (s, e, false)    // v < s OR v >= e
+            case .dateBefore: (lower, upper, inside) = (nil, s, true)  // v < s
+            case .dateAfter: (lower, upper, inside) = (e, nil, true)   // v >= e: after the whole unit
+            case .dateNotBefore: (lower, upper, inside) = (s, nil, true)
+            case .dateNotAfter: (lower, upper, inside) = (nil, e, true)
+            default: (lower, upper, inside) = (s, e, true)             // $dateOn, $dateBetween
+            }
+        }
+
+        /// Whether the instant `v` (milliseconds) satisfies the bounds.
+        public func contains(_ v: Int64) -> Bool {
+            let within = (lower.map { v >= $0 } ?? true) && (upper.map { v < $0 } ?? true)
+            return within == inside
         }
     }
 }

@@ -48,7 +48,7 @@ struct JSONParserTests {
 
 struct FilterTests {
     static let record: JSON = ["title": "Hello world", "views": 5, "score": 2.5, "tags": ["a", "b"], "empty": "", "none": nil,
-                               "category": ["title": "News"]]
+                               "category": ["title": "News"], "at": "2026-11-22T10:30:00.000Z"]
 
     static let cases: [(String, Bool)] = [
         (#"{"views":5}"#, true), (#"{"views":{"$eq":5.0}}"#, true), (#"{"views":{"$ne":5}}"#, false),
@@ -61,6 +61,9 @@ struct FilterTests {
         (#"{"category.title":"News"}"#, true), (#"{"category":{"title":{"$eq":"News"}}}"#, true),
         (#"{"$or":[{"views":1},{"title":{"$startsWith":"H"}}]}"#, true), (#"{"$and":[{"views":5},{"views":6}]}"#, false),
         (#"{"views":5,"title":"nope"}"#, false), ("{}", true),
+        (#"{"title":{"$includes":"WORLD"}}"#, true), (#"{"title":{"$like":"h%d"}}"#, true), (#"{"none":{"$notIncludes":"x"}}"#, false),
+        (#"{"views":[1,5]}"#, true), (#"{"none":{"$ne":[1]}}"#, false), (#"{"none":{"$isFalsy":true}}"#, true),
+        (#"{"title":{"$endWith":"world"}}"#, true), (#"{"at":{"$dateOn":"2026-11"}}"#, true), (#"{"none":{"$dateNotOn":"2026"}}"#, false),
     ]
 
     @Test(arguments: cases)
@@ -75,7 +78,10 @@ struct FilterTests {
         #expect(parsed == .condition(path: ["x\u{0602}", "title"], op: .eq, value: "News"))
     }
 
-    static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]"]
+    static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]",
+                            // issue 13: an object where a value belongs is an error, not "matches nothing"
+                            #"{"views":{"$gt":{"a":1}}}"#, #"{"views":{"$lt":[1]}}"#, #"{"views":{"$ne":{"a":1}}}"#,
+                            #"{"at":{"$dateOn":"2026-11-31"}}"#, #"{"at":{"$dateBetween":"2026"}}"#]
 
     @Test(arguments: malformed)
     func rejectsMalformedFilters(filter: String) throws {

@@ -177,6 +177,21 @@ import Testing
         }
     }
 
+    /// A condition node reads NocoBase's operators as a list query does (NocoBaseOperatorTests
+    /// runs the whole table through both), and a malformed operand is refused when saved.
+    @Test func conditionNodesTakeNocoBaseOperators_andRefuseMalformedOperands() throws {
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"ops","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"condition","config":{"filter":{"$context.data.title":{"$includes":"HELLO"},"$context.data.createdAt":{"$dateAfter":"2000-01"},"$context.data.meta":{"$isFalsy":true},"$context.data.views":{"$ne":[1,2]}}}}]}"#)
+            let yes = try client.awaitExecution(try client.fire("ops", #"{"title":"say hello","views":3}"#)[0])
+            #expect(yes.job("c")?["result"] == .bool(true), "\(yes)")
+            let no = try client.awaitExecution(try client.fire("ops", #"{"title":"say hello","views":2}"#)[0])
+            #expect(no.job("c")?["result"] == .bool(false), "\(no)")
+            let bad = try client.request("POST", "/api/workflows:create", body: #"{"key":"bad","config":{"collection":"posts"},"nodes":[{"id":"c","type":"condition","config":{"filter":{"$context.data.views":{"$gt":{"a":1}}}}}]}"#)
+            #expect(bad.status == 400, "\(bad.text)")
+        }
+    }
+
     @Test func storageNodesCreateUpdateQueryDestroy_andTheirResults() throws {
         try withTestApp(seed: ExecutionSeeds.blog) { app in
             let client = try app.client()

@@ -8,6 +8,7 @@ import Foundation
 private let record: JSON = .object([
     "id": .int(1), "title": .string("Hello"), "score": .double(2.5), "tags": .array([.string("a")]),
     "category": .object(["title": .string("News")]), "deletedAt": .null,
+    "day": .string("2026-11-22"), "at": .string("2026-11-22T10:30:00.000Z"),
 ])
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -256,11 +256,18 @@ struct OpenAPIDocument {
     private var filterByTk: JSON { queryParameter("filterByTk", "Primary key (comma-separate for several)", nonEmpty: true) }
     /// A JSON object in the query (OpenAPI `content`), so generated filters are JSON.
     private var filter: JSON {
-        ["name": "filter", "in": "query", "required": false, "description": "JSON filter, e.g. {\"title\":{\"$includes\":\"x\"}}",
+        ["name": "filter", "in": "query", "required": false, "description": Self.filterDescription,
          "content": ["application/json": ["schema": ["type": "object"]]]]
     }
     private var whitelist: JSON { queryParameter("whitelist", "Comma list of the top-level keys of the values to keep (others are dropped)") }
     private var blacklist: JSON { queryParameter("blacklist", "Comma list of the top-level keys of the values to drop") }
+    /// The operators of spec 02 (NocoBase's set), listed for clients that read the document.
+    static let filterDescription: JSON = .string(
+        "JSON filter (NocoBase's shape), e.g. {\"title\":{\"$includes\":\"x\"}}. Operators: "
+        + FilterOperator.allCases.map(\.rawValue).joined(separator: " ")
+        + " (also $endWith), combined with $and / $or. Date operators take YYYY, YYYY-MM, YYYY-MM-DD or an ISO date-time"
+        + " (Z or ±HH:MM), compared at that granularity; $dateBetween takes [from, to], both ends included.")
+
     private var triggerWorkflows: JSON { queryParameter("triggerWorkflows", "key[!relation.path],... fired after the action succeeds") }
 
     private func queryParameter(_ name: String, _ description: String, integer: Bool = false, required: Bool = false,

@@ -36,7 +36,7 @@ struct FilterCompiler {
             for part in parts { sql.append(try compile(part, collection: collection, alias: alias)) }
             return "(" + sql.joined(separator: " OR ") + ")"
         case .condition(let path, let op, let value):
-            return try condition(path: path, op: op.rawValue, value: value, collection: collection, alias: alias)
+            return try condition(path: path, op: op, value: value, collection: collection, alias: alias)
         }
     }
 
@@ -45,7 +45,7 @@ struct FilterCompiler {
         return "f\(aliasCounter)"
     }
 
-    private mutating func condition(path: [String], op: String, value: JSON, collection: String, alias: String) throws(APIError) -> String {
+    private mutating func condition(path: [String], op: FilterOperator, value: JSON, collection: String, alias: String) throws(APIError) -> String {
         guard let definition = catalogue.collection(collection), let first = path.first else {
             throw .invalidParameter("filter", "empty field path")
         }
@@ -94,45 +94,111 @@ struct FilterCompiler {
         return "?"
     }
 
-    private mutating func comparison(_ column: String, type: FieldType, op: String, value: JSON) throws(APIError) -> String {
+    private mutating func bindText(_ text: String) -> String {
+        parameters.append(.text(text))
+        return "?"
+    }
+
+    private mutating func comparison(_ column: String, type: FieldType, op: FilterOperator, value: JSON) throws(APIError) -> String {
+        // Operand shapes were checked by Filter.parse; what is left is how each reads in SQL.
         switch op {
-        case "$eq":
+        case .eq:
+            if let items = value.arrayValue { return membership(column, items, type: type, negated: false) }
             return value.isNull ? "\(column) IS NULL" : "\(column) = \(bind(value, type: type))"
-        case "$ne":
+        case .ne:
+            // Scalar `$ne` keeps NULL rows; `$ne [..]` is `$notIn`, which leaves them out (NocoBase ne.ts).
+            if let items = value.arrayValue { return membership(column, items, type: type, negated: true) }
             return value.isNull ? "\(column) IS NOT NULL" : "(\(column) IS NULL OR \(column) <> \(bind(value, type: type)))"
-        case "$gt": return "\(column) > \(bind(value, type: type))"
-        case "$gte": return "\(column) >= \(bind(value, type: type))"
-        case "$lt": return "\(column) < \(bind(value, type: type))"
-        case "$lte": return "\(column) <= \(bind(value, type: type))"
-        case "$in", "$notIn":
-            guard case .array(let items) = value else { throw .invalidParameter("filter", "\(op) needs an array") }
-            if items.isEmpty { return op == "$in" ? "0" : "1" }
-            var marks: [String] = []
-            for item in items { marks.append(bind(item, type: type)) }
-            let list = marks.joined(separator: ", ")
-            return op == "$in" ? "\(column) IN (\(list))" : "(\(column) IS NULL OR \(column) NOT IN (\(list)))"
-        case "$includes":
-            return "instr(\(column), \(bind(value, type: .text))) > 0"
-        case "$notIncludes":
-            return "(\(column) IS NULL OR instr(\(column), \(bind(value, type: .text))) = 0)"
-        case "$startsWith":
+        case .gt: return "\(column) > \(bind(value, type: type))"
+        case .gte: return "\(column) >= \(bind(value, type: type))"
+        case .lt: return "\(column) < \(bind(value, type: type))"
+        case .lte: return "\(column) <= \(bind(value, type: type))"
+        case .in, .notIn:
+            guard case .array(let items) = value else { throw .invalidParameter("filter", "\(op.rawValue) needs an array") }
+            return membership(column, items, type: type, negated: op == .notIn)
+        case .includes, .notIncludes:
+            // Case-insensitive substring (NocoBase string.ts), with the ESCAPE clause NocoBase
+            // forgets on SQLite; NOT LIKE leaves NULL rows out. `null` means IS (NOT) NULL there too.
+            if value.isNull { return op == .includes ? "\(column) IS NULL" : "\(column) IS NOT NULL" }
+            let items = value.arrayValue ?? [value]
+            if items.isEmpty { return op == .includes ? "0" : "\(column) IS NOT NULL" }
+            var tests: [String] = []
+            for item in items {
+                let pattern = LikePattern.containing(Filter.likeText(item) ?? "")
+                tests.append("\(column) \(op == .includes ? "LIKE" : "NOT LIKE") \(bindText(pattern)) ESCAPE '\\'")
+            }
+            return "(" + tests.joined(separator: op == .includes ? " OR " : " AND ") + ")"
+        case .like, .notLike:
+            // The client's own pattern, wildcards and all, as Sequelize's Op.like passes it.
+            guard let pattern = Filter.likeText(value) else { return "0" }
+            return "\(column) \(op == .like ? "LIKE" : "NOT LIKE") \(bindText(pattern))"
+        case .startsWith:
             let text = SQLiteValue.text(value.stringValue ?? value.serialized())
             parameters += [text, text]
             return "substr(\(column), 1, length(?)) = ?"
-        case "$endsWith":
+        case .endsWith:
             let text = SQLiteValue.text(value.stringValue ?? value.serialized())
             parameters += [text, text, text]
             return "(length(?) = 0 OR substr(\(column), -length(?)) = ?)"
-        case "$empty":
+        case .empty:
             return "(\(column) IS NULL OR \(column) = '' OR \(column) = '[]')"
-        case "$notEmpty":
+        case .notEmpty:
             return "(\(column) IS NOT NULL AND \(column) <> '' AND \(column) <> '[]')"
-        case "$exists":
+        case .exists:
             return value == .bool(false) ? "\(column) IS NULL" : "\(column) IS NOT NULL"
-        case "$notExists":
+        case .notExists:
             return value == .bool(false) ? "\(column) IS NOT NULL" : "\(column) IS NULL"
-        default:
-            throw .invalidParameter("filter", "unknown operator \(op)")
+        case .isTruly:
+            return "\(column) = 1"  // the value is ignored (NocoBase boolean.ts)
+        case .isFalsy:
+            return "(\(column) IS NULL OR \(column) = 0)"
+        case .dateOn, .dateNotOn, .dateBefore, .dateAfter, .dateNotBefore, .dateNotAfter, .dateBetween:
+            return try dateComparison(column, type: type, op: op, value: value)
         }
+    }
+
+    /// `IN` / `NOT IN`. A `null` member means the NULL value itself (`IS NULL`), not SQL's
+    /// three-valued surprise where `NOT IN (1, NULL)` matches nothing; `NOT IN` always leaves NULL
+    /// rows out (spec 02), so `$notIn: []` is `IS NOT NULL`.
+    private mutating func membership(_ column: String, _ items: [JSON], type: FieldType, negated: Bool) -> String {
+        var marks: [String] = []
+        for item in items where !item.isNull { marks.append(bind(item, type: type)) }
+        let hasNull = items.contains { $0.isNull }
+        let list = marks.joined(separator: ", ")
+        if negated {
+            return marks.isEmpty ? "\(column) IS NOT NULL" : "(\(column) IS NOT NULL AND \(column) NOT IN (\(list)))"
+        }
+        switch (marks.isEmpty, hasNull) {
+        case (true, false): return "0"
+        case (true, true): return "\(column) IS NULL"
+        case (false, false): return "\(column) IN (\(list))"
+        case (false, true): return "(\(column) IS NULL OR \(column) IN (\(list)))"
+        }
+    }
+
+    /// The date family over the stored text forms, which order like time: a `datetime` column is
+    /// compared with bounds written as `YYYY-MM-DDTHH:MM:SS.sssZ`, a `date` column with day strings
+    /// after the range is widened to whole UTC days (what `Filter.evaluate` does for a date-only
+    /// value). A bound beyond the four-digit years cannot be written in that form, so it becomes
+    /// the constant it is (every stored value is on its side of it).
+    private mutating func dateComparison(_ column: String, type: FieldType, op: FilterOperator, value: JSON) throws(APIError) -> String {
+        guard type == .date || type == .datetime else {
+            throw .invalidParameter("filter", "\(op.rawValue) needs a date or datetime field")
+        }
+        guard var range = Filter.dateRange(op, value) else { throw .invalidParameter("filter", "\(op.rawValue) needs a date") }
+        if type == .date { range = range.wholeDays }
+        let bounds = Filter.DateBounds(op, range)
+        func text(_ ms: Int64) -> String { type == .date ? DateRange.dayText(ms) : DateRange.timestampText(ms) }
+        var tests: [String] = []
+        if let lower = bounds.lower {
+            if lower >= DateRange.latest { tests.append("0") }
+            else if lower > DateRange.earliest { tests.append("\(column) >= \(bindText(text(lower)))") }
+        }
+        if let upper = bounds.upper {
+            if upper <= DateRange.earliest { tests.append("0") }
+            else if upper < DateRange.latest { tests.append("\(column) < \(bindText(text(upper)))") }
+        }
+        let within = tests.isEmpty ? "1" : tests.joined(separator: " AND ")
+        return bounds.inside ? "(\(column) IS NOT NULL AND \(within))" : "(\(column) IS NOT NULL AND NOT (\(within)))"
     }
 }

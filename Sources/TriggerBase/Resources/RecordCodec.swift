@@ -57,12 +57,9 @@ enum RecordCodec {
         }
     }
 
+    /// `YYYY-MM-DD` naming a real day (not `2026-02-30`): the form the date operators read.
     static func isDate(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard b.count == 10, b[4] == 45, b[7] == 45 else { return false }
-        for i in [0, 1, 2, 3, 5, 6, 8, 9] where !(b[i] >= 48 && b[i] <= 57) { return false }
-        let month = Int(s.dropFirst(5).prefix(2))!, day = Int(s.suffix(2))!
-        return (1...12).contains(month) && (1...31).contains(day)
+        s.utf8.count == 10 && DateRange.parse(s)?.unit == .day
     }
 
     /// RFC 3339 → UTC with milliseconds (`2026-11-22T14:31:00.000Z`); nil when malformed.
