@@ -48,11 +48,29 @@ public indirect enum Filter: Sendable, Equatable {
         for (key, inner) in object {
             if key.hasPrefix("$") {
                 guard let op = FilterOperator(rawValue: key) else { throw FilterError("unknown operator \(key)") }
-                if op == .in || op == .notIn, inner.arrayValue == nil { throw FilterError("\(key) needs an array") }
+                try checkOperand(op, inner)
                 parts.append(.condition(path: path, op: op, value: inner))
             } else {
                 try conditions(path: path + key.utf8.split(separator: UInt8(ascii: ".")).map { String(Substring($0)) }, value: inner, depth: depth + 1, into: &parts)
             }
+        }
+    }
+
+    /// `$in` / `$notIn` take an array of values, every other operator one value: an object or an
+    /// array where a value belongs is an error, not a filter that silently matches nothing (issue 13).
+    private static func checkOperand(_ op: FilterOperator, _ operand: JSON) throws(FilterError) {
+        if op == .in || op == .notIn {
+            guard let items = operand.arrayValue else { throw FilterError("\(op.rawValue) needs an array") }
+            guard items.allSatisfy(isScalar) else { throw FilterError("\(op.rawValue) needs an array of values, not of objects or arrays") }
+        } else if !isScalar(operand) {
+            throw FilterError("\(op.rawValue) needs a value (string, number, boolean or null), not an object or array")
+        }
+    }
+
+    private static func isScalar(_ value: JSON) -> Bool {
+        switch value {
+        case .object, .array: false
+        default: true
         }
     }
 

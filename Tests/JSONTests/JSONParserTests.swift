@@ -75,7 +75,10 @@ struct FilterTests {
         #expect(parsed == .condition(path: ["x\u{0602}", "title"], op: .eq, value: "News"))
     }
 
-    static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]"]
+    static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]",
+                            // Issue 13: an object or array where one value belongs.
+                            #"{"views":{"$gt":{"a":1}}}"#, #"{"views":{"$eq":[1]}}"#, #"{"title":{"$includes":{"x":"y"}}}"#,
+                            #"{"category":{"title":{"$startsWith":["N"]}}}"#, #"{"views":{"$in":[1,{"a":1}]}}"#, #"{"none":{"$exists":{}}}"#]
 
     @Test(arguments: malformed)
     func rejectsMalformedFilters(filter: String) throws {
