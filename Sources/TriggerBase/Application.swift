@@ -10,6 +10,8 @@ public struct ApplicationConfiguration: Sendable {
     public var dataDirectory: String = "./data"
     /// `synchronous=FULL` (default) or NORMAL.
     public var synchronous: SynchronousMode = .full
+    /// Password hashing threads and the sign-in caps (issue 13; defaults documented in the README).
+    public var signIn = SignInLimits()
     public init() {}
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("triggerbase.db") }
@@ -31,6 +33,9 @@ public final class Application: Sendable {
     private let recordWorkflowDefinitions: RecordWorkflowDefinitionService
     let workflowRuntime: WorkflowRuntime
     let authCache = AuthCache()
+    /// The only place passwords are hashed or verified (never the writer or an event loop).
+    let passwordHasher: PasswordHasher
+    let signInThrottle: SignInThrottle
     private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
 
@@ -38,6 +43,8 @@ public final class Application: Sendable {
     public init(configuration: ApplicationConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        passwordHasher = PasswordHasher(threads: configuration.signIn.hashThreads, maxWaiting: configuration.signIn.maxWaitingHashes)
+        signInThrottle = SignInThrottle(limits: configuration.signIn)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         var databaseConfiguration = DatabaseConfiguration(path: configuration.databasePath)
         databaseConfiguration.synchronous = configuration.synchronous
@@ -57,7 +64,8 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema, workflows: workflowRuntime)
         collections = CollectionService(database: database, schema: schema)
-        identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
+        identities = IdentityService(database: database, failures: SignInFailures(), throttle: signInThrottle, hasher: passwordHasher,
+                                     authCache: authCache)
         directStart = DirectStartService(database: database, workflows: workflowRuntime)
         recordWorkflows = RecordWorkflowService(database: database, schema: schema, workflows: workflowRuntime)
         recordWorkflowDefinitions = RecordWorkflowDefinitionService(database: database)
@@ -114,6 +122,7 @@ public final class Application: Sendable {
     /// Prometheus text (spec 07): write batches, the dispatcher's queue, finished executions.
     func metricsText() -> String {
         let statistics = database.writeStatistics
+        let hashLoad = passwordHasher.load
         return """
             # HELP triggerbase_write_batches_total Write transactions committed by the single writer.
             # TYPE triggerbase_write_batches_total counter
@@ -130,6 +139,16 @@ public final class Application: Sendable {
             # HELP triggerbase_executions_finished_total Executions that ended in this process, by workflow key and status.
             # TYPE triggerbase_executions_finished_total counter
             \(workflowRuntime.counters.prometheusLines)
+            # HELP triggerbase_password_hashes Password hashes running on the hashing threads, and callers waiting for one.
+            # TYPE triggerbase_password_hashes gauge
+            triggerbase_password_hashes{state="running"} \(hashLoad.running)
+            triggerbase_password_hashes{state="waiting"} \(hashLoad.waiting)
+            # HELP triggerbase_signin_in_progress Sign-ins hashing or waiting for a hashing thread (capped; spec 03).
+            # TYPE triggerbase_signin_in_progress gauge
+            triggerbase_signin_in_progress \(signInThrottle.signInsInProgress)
+            # HELP triggerbase_signin_refused_total Sign-ins answered 429: the global cap was full (busy) or the address spent its budget.
+            # TYPE triggerbase_signin_refused_total counter
+            \(signInThrottle.prometheusLines)
             """
     }
 
@@ -284,6 +303,7 @@ public final class Application: Sendable {
         _ = try? runBlocking { await dispatcher.stop() }
         health.stop()
         executor.stop()
+        passwordHasher.stop()
         let statistics = database.writeStatistics
         logger.info("write statistics", ["batches": .int(statistics.batches), "jobs": .int(statistics.jobs),
                                          "averageBatch": .double(statistics.batches == 0 ? 0 : Double(statistics.jobs) / Double(statistics.batches))])

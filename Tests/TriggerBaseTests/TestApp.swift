@@ -12,11 +12,13 @@ final class TestApp {
     let dataDirectory: String
     var port: Int { server.port }
 
-    init(seed: String?, configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws {
+    init(seed: String?, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+         application configureApplication: (inout ApplicationConfiguration) -> Void = { _ in }) throws {
         dataDirectory = ServerProcess.temporaryDirectory()
         var configuration = ApplicationConfiguration()
         configuration.dataDirectory = dataDirectory
         configuration.synchronous = .normal
+        configureApplication(&configuration)
         application = try Application(configuration: configuration, logger: Logger(level: .error))
         if let seed {
             let path = dataDirectory + "/seed.json"
@@ -74,8 +76,9 @@ final class TestApp {
 
 import Storage
 
-func withTestApp(seed: String? = TestSeeds.blog, _ body: (TestApp) throws -> Void) throws {
-    let app = try TestApp(seed: seed)
+func withTestApp(seed: String? = TestSeeds.blog, application configure: (inout ApplicationConfiguration) -> Void = { _ in },
+                 _ body: (TestApp) throws -> Void) throws {
+    let app = try TestApp(seed: seed, application: configure)
     try withExtendedLifetime(app) { try body(app) }
 }
 
