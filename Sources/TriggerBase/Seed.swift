@@ -30,9 +30,17 @@ enum Seed {
         let records = document["records"]?.objectValue ?? JSONObject()
         let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
         var users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
-        // Passwords are hashed before the write job (issue 13), one at a time: a seed is start-up
-        // or CLI work and should not take every hashing thread from sign-ins.
-        for index in users.indices { users[index] = try await users[index].hashingPassword(hasher) }
+        // Passwords of new users are hashed before the write job (issue 13), one at a time: a seed
+        // is start-up or CLI work and should not take every hashing thread from sign-ins. An
+        // existing user keeps its password, so a re-applied seed hashes nothing.
+        let existing = try await database.read { [users] connection in
+            try Set(users.filter { $0.password != nil }.filter {
+                try !connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text($0.username)]).isEmpty
+            }.map(\.username))
+        }
+        for index in users.indices where !existing.contains(users[index].username) {
+            users[index] = try await users[index].hashingPassword(hasher)
+        }
         let workflows = try (document["workflows"]?.arrayValue ?? []).enumerated().map(seedWorkflow)
         let recordWorkflows = try (document["recordWorkflows"]?.arrayValue ?? []).enumerated().map { index, item in
             guard let id = item["id"]?.stringValue, RecordWorkflowDefinitionService.isValidID(id) else {

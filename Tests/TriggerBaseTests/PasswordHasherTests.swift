@@ -15,6 +15,9 @@ import Testing
         #expect(stored.hasPrefix("pbkdf2-sha256$\(Crypto.passwordIterations)$"))
         #expect(try await hasher.verify("correct horse", stored: stored))
         #expect(try await !hasher.verify("correct horsf", stored: stored))
+        // An unknown account is verified against a hash as costly as a real one, which nothing matches.
+        #expect(IdentityService.dummyHash.hasPrefix("pbkdf2-sha256$\(Crypto.passwordIterations)$"))
+        #expect(try await !hasher.verify("", stored: IdentityService.dummyHash))
     }
 
     @Test func atMostThreadsRun_andCallersBeyondMaxWaitingAreRefusedAtOnce() async throws {
@@ -29,6 +32,7 @@ import Testing
         #expect(!hasher.enqueue { ran.withLock { $0.append(3) } })
         await #expect(throws: PasswordHasher.Busy.self) { try await hasher.perform { 3 } }
         gate.signal()
+        try await eventually { hasher.load == (0, 0) }
         #expect(try await hasher.perform { 4 } == 4, "room again once the queue drained")
         #expect(ran.withLock { $0 } == [1, 2], "in order, and the refused jobs never ran")
     }

@@ -130,7 +130,7 @@ import Testing
         }
     }
 
-    @Test func passwordsSetThroughTheAPIAreHashedBeforeTheirWriteJob() throws {
+    @Test func passwordsSetThroughTheAPIOrASeedAreStoredAsHashes_andAReappliedSeedKeepsThem() throws {
         try withTestApp(seed: Self.seed) { app in
             let root = try app.client()
             let created = try root.request("POST", "/api/users:create", body: #"{"username":"eve","password":"first"}"#)
@@ -143,6 +143,12 @@ import Testing
             #expect(try anonymous.request("POST", Self.signIn, body: #"{"account":"eve","password":"second"}"#).status == 200)
             #expect(try root.request("POST", "/api/users:update?filterByTk=\(id)", body: #"{"nickname":"E"}"#).status == 200)
             #expect(try app.rows("SELECT password FROM users WHERE id = \(id)")[0]["password"] == stored, "no password, no change")
+            // A re-applied seed keeps an existing user's password (and hashes nothing for it).
+            let ann = try app.rows("SELECT password FROM users WHERE username = 'ann'")[0]["password"]
+            let path = app.dataDirectory + "/again.json"
+            try Self.seed.write(toFile: path, atomically: true, encoding: .utf8)
+            _ = try app.application.applySeedFile(path)
+            #expect(try app.rows("SELECT password FROM users WHERE username = 'ann'")[0]["password"] == ann)
         }
     }
 }

@@ -73,8 +73,11 @@ struct IdentityService: Sendable {
         return ResourceService.ok(result)
     }
 
-    /// Verified against for an unknown account or a user without password; computed once, on a hashing thread.
-    static let dummyHash = Crypto.hashPassword(Crypto.hex(Crypto.randomBytes(16)))
+    /// Verified against for an unknown account or a user without password, so those cost one full
+    /// hash like a known account (no enumeration by timing). A constant: the hash of 128 random
+    /// bits that were thrown away (nothing can match it, and a match would still be refused, as
+    /// there is no stored password), so no process start or first sign-in pays to make one.
+    static let dummyHash = "pbkdf2-sha256$\(Crypto.passwordIterations)$2261726bec601627b97f1cbfca79b6dc$c876514329d94ea8f77acd5f362b5406d138a9271773a6c869cc3ec1d9fdfd48"
 
     /// `body` on the hasher, its refusal answered 503 `OVERLOADED` (sign-ins are capped lower, by the throttle).
     static func onHasher<T>(_ body: () async throws -> T) async throws -> T {

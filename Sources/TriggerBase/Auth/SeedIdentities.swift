@@ -84,6 +84,10 @@ struct SeedUser: Sendable {
             try connection.run("UPDATE \"users\" SET \"email\" = coalesce(?, \"email\"), \"nickname\" = coalesce(?, \"nickname\"), \"updatedAt\" = ? WHERE \"id\" = ?",
                                [email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null, .text(now), .integer(userID)])
         } else {
+            if password != nil && passwordHash == nil {
+                // Hashing here would stall the writer; the user existed when the hashes were made.
+                throw APIError(status: 409, code: "CONFLICT", message: "user '\(username)' was removed meanwhile; apply the seed again")
+            }
             try connection.run("""
                 INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
                 """, [.text(now), .text(now), .text(username), email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null,
