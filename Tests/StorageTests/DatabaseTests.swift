@@ -58,7 +58,9 @@ struct DatabaseTests {
     }
 
     @Test func backgroundJob_waitsBrieflySoARequestJobSharesItsCommit() async throws {
-        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 200_000 }
+        // A long hold (2 s): under a loaded full `swift test` the 20 ms sleep below can take far
+        // more than 200 ms to resume, and the background job then committed alone (seen on 2 cores).
+        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 2_000_000 }
         defer { database.close() }
         let before = database.writeStatistics
         let background = Mutex<Bool>(false)
@@ -74,7 +76,7 @@ struct DatabaseTests {
         // Alone, a background job still commits once the delay has passed.
         let alone = Mutex<Bool>(false)
         database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('alone')") }) { _ in alone.withLock { $0 = true } }
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(2_500))
         #expect(alone.withLock { $0 })
     }
 
