@@ -21,6 +21,8 @@ final class Connection {
 
     let id: UInt64
     let fd: Int32
+    /// The peer's IP address from accept(2), handed to every request read here.
+    let remoteAddress: String
     var parser: HTTPRequestParser
     var slots: [Slot] = []
     var nextSequence: UInt64 = 0
@@ -44,9 +46,10 @@ final class Connection {
     var lastBodyProgressAt: UInt64 = 0
     var lastWriteProgressAt: UInt64 = 0
 
-    init(id: UInt64, fd: Int32, limits: HTTPRequestParser.Limits, now: UInt64) {
+    init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPRequestParser.Limits, now: UInt64) {
         self.id = id
         self.fd = fd
+        self.remoteAddress = remoteAddress
         self.parser = HTTPRequestParser(limits: limits)
         self.acceptedAt = now
         self.idleSince = now

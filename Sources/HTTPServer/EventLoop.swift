@@ -14,7 +14,7 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     enum Message {
         case deliver(connectionID: UInt64, sequence: UInt64, response: HTTPResponse)
-        case adopt(fd: Int32)
+        case adopt(fd: Int32, remoteAddress: String)
         case shutdown
     }
 
@@ -64,7 +64,7 @@ final class EventLoop: @unchecked Sendable {
         send(.deliver(connectionID: connectionID, sequence: sequence, response: response))
     }
 
-    func adopt(fd: Int32) { send(.adopt(fd: fd)) }
+    func adopt(fd: Int32, remoteAddress: String) { send(.adopt(fd: fd, remoteAddress: remoteAddress)) }
 
     func beginShutdown() { send(.shutdown) }
 
@@ -131,8 +131,8 @@ final class EventLoop: @unchecked Sendable {
         switch message {
         case .deliver(let connectionID, let sequence, let response):
             complete(connectionID: connectionID, sequence: sequence, response: response)
-        case .adopt(let fd):
-            if draining { closeRaw(fd) } else { addConnection(fd: fd, now: monotonicNanoseconds()) }
+        case .adopt(let fd, let remoteAddress):
+            if draining { closeRaw(fd) } else { addConnection(fd: fd, remoteAddress: remoteAddress, now: monotonicNanoseconds()) }
         case .shutdown:
             startDraining()
         }
@@ -143,7 +143,7 @@ final class EventLoop: @unchecked Sendable {
     private func acceptConnections(now: UInt64) {
         for _ in 0..<64 {
             switch Socket.accept(shared.listenerFD) {
-            case .accepted(let fd):
+            case .accepted(let fd, let remoteAddress):
                 if shared.openConnections.wrappingAdd(1, ordering: .relaxed).newValue > shared.configuration.maxConnections {
                     shared.openConnections.wrappingSubtract(1, ordering: .relaxed)
                     let bytes = ResponseWriter.errorBytes(.tooManyConnections, requestID: nextRequestID(), date: dateCache.current())
@@ -154,7 +154,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 let target = shared.loops[nextAcceptLoop % shared.loops.count]
                 nextAcceptLoop &+= 1
-                if target === self { addConnection(fd: fd, now: now) } else { target.adopt(fd: fd) }
+                if target === self { addConnection(fd: fd, remoteAddress: remoteAddress, now: now) } else { target.adopt(fd: fd, remoteAddress: remoteAddress) }
             case .wouldBlock:
                 return
             case .outOfResources:
@@ -171,10 +171,10 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func addConnection(fd: Int32, now: UInt64) {
+    private func addConnection(fd: Int32, remoteAddress: String, now: UInt64) {
         let id = nextConnectionID
         nextConnectionID += 1
-        let connection = Connection(id: id, fd: fd, limits: shared.limits, now: now)
+        let connection = Connection(id: id, fd: fd, remoteAddress: remoteAddress, limits: shared.limits, now: now)
         connections[id] = connection
         connection.registeredEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         register(fd: fd, tag: id, events: connection.registeredEvents)
@@ -249,6 +249,7 @@ final class EventLoop: @unchecked Sendable {
             case .request(var request):
                 connection.headStartedAt = nil
                 request.requestID = sanitizedRequestID(request.headers["x-request-id"]) ?? nextRequestID()
+                request.remoteAddress = connection.remoteAddress
                 let sequence = connection.nextSequence
                 connection.nextSequence += 1
                 let close = !request.keepAlive || draining

@@ -60,9 +60,12 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Whether the connection stays open after this request (RFC 9112 §9.3).
     public var keepAlive: Bool
+    /// The IP address of the TCP peer, from accept(2) (empty when not from a socket). Headers such
+    /// as `X-Forwarded-For` are the client's word and never change it.
+    public var remoteAddress: String
 
     public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = HTTPHeaders(),
-                body: [UInt8] = [], requestID: String = "test", keepAlive: Bool = true) {
+                body: [UInt8] = [], requestID: String = "test", keepAlive: Bool = true, remoteAddress: String = "") {
         self.method = method
         self.target = target
         self.version = version
@@ -70,6 +73,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.requestID = requestID
         self.keepAlive = keepAlive
+        self.remoteAddress = remoteAddress
     }
 
     /// The target up to `?`.

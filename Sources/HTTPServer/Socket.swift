@@ -43,7 +43,8 @@ enum Socket {
     }
 
     enum AcceptResult {
-        case accepted(Int32)
+        /// The new socket and the peer's address as text (`127.0.0.1`), from accept itself.
+        case accepted(Int32, remoteAddress: String)
         case wouldBlock
         /// EMFILE / ENFILE / ENOBUFS / ENOMEM: the listener stays, accepting pauses.
         case outOfResources
@@ -52,11 +53,17 @@ enum Socket {
 
     static func accept(_ listener: Int32) -> AcceptResult {
         while true {
-            let fd = clinux_accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            var peer = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let fd = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    clinux_accept4(listener, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+                }
+            }
             if fd >= 0 {
                 var one: Int32 = 1
                 setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                return .accepted(fd)
+                return .accepted(fd, remoteAddress: addressText(peer))
             }
             switch errno {
             case EINTR, ECONNABORTED, EPROTO: continue
@@ -65,6 +72,14 @@ enum Socket {
             case let e: return .failed(e)
             }
         }
+    }
+
+    /// The dotted-quad text of an IPv4 address (the listener is AF_INET only).
+    static func addressText(_ address: sockaddr_in) -> String {
+        var address = address.sin_addr
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address, &text, socklen_t(text.count)) != nil else { return "" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     enum IOResult {

@@ -16,6 +16,8 @@ public struct ApplicationConfiguration: Sendable {
     public var maxRequestsInFlight = 4096
     /// The time workflows go by (delays, timeouts, retry pauses): the real clock, or a manual one in tests.
     var workflowClock: any WorkflowClock = SystemWorkflowClock()
+    /// Password hashing threads and the sign-in caps (issue 13; defaults documented in the README).
+    public var signIn = SignInLimits()
     public init() {}
 
     var databasePath: String { (dataDirectory as NSString).appendingPathComponent("triggerbase.db") }
@@ -37,6 +39,9 @@ public final class Application: Sendable {
     private let recordWorkflowDefinitions: RecordWorkflowDefinitionService
     let workflowRuntime: WorkflowRuntime
     let authCache = AuthCache()
+    /// The only place passwords are hashed or verified (never the writer or an event loop).
+    let passwordHasher: PasswordHasher
+    let signInThrottle: SignInThrottle
     private let health: HealthProbe
     let executor = RequestExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
     let shedder: LoadShedder
@@ -46,6 +51,8 @@ public final class Application: Sendable {
         self.configuration = configuration
         self.logger = logger
         shedder = LoadShedder(maxRequestsInFlight: configuration.maxRequestsInFlight, maxWriteBacklog: configuration.maxWriteBacklog)
+        passwordHasher = PasswordHasher(threads: configuration.signIn.hashThreads, maxWaiting: configuration.signIn.maxWaitingHashes)
+        signInThrottle = SignInThrottle(limits: configuration.signIn)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         var databaseConfiguration = DatabaseConfiguration(path: configuration.databasePath)
         databaseConfiguration.synchronous = configuration.synchronous
@@ -66,7 +73,8 @@ public final class Application: Sendable {
         }
         resources = ResourceService(database: database, schema: schema, workflows: workflowRuntime)
         collections = CollectionService(database: database, schema: schema)
-        identities = IdentityService(database: database, failures: SignInFailures(), authCache: authCache)
+        identities = IdentityService(database: database, failures: SignInFailures(), throttle: signInThrottle, hasher: passwordHasher,
+                                     authCache: authCache)
         directStart = DirectStartService(database: database, workflows: workflowRuntime)
         recordWorkflows = RecordWorkflowService(database: database, schema: schema, workflows: workflowRuntime)
         recordWorkflowDefinitions = RecordWorkflowDefinitionService(database: database)
@@ -136,6 +144,7 @@ public final class Application: Sendable {
     /// finished executions.
     func metricsText() -> String {
         let statistics = database.writeStatistics
+        let hashLoad = passwordHasher.load
         return """
             # HELP triggerbase_write_batches_total Write transactions committed by the single writer.
             # TYPE triggerbase_write_batches_total counter
@@ -155,6 +164,16 @@ public final class Application: Sendable {
             # HELP triggerbase_executions_finished_total Executions that ended in this process, by workflow key and status.
             # TYPE triggerbase_executions_finished_total counter
             \(workflowRuntime.counters.prometheusLines)
+            # HELP triggerbase_password_hashes Password hashes running on the hashing threads, and callers waiting for one.
+            # TYPE triggerbase_password_hashes gauge
+            triggerbase_password_hashes{state="running"} \(hashLoad.running)
+            triggerbase_password_hashes{state="waiting"} \(hashLoad.waiting)
+            # HELP triggerbase_signin_in_progress Sign-ins hashing or waiting for a hashing thread (capped; spec 03).
+            # TYPE triggerbase_signin_in_progress gauge
+            triggerbase_signin_in_progress \(signInThrottle.signInsInProgress)
+            # HELP triggerbase_signin_refused_total Sign-ins answered 429: the global cap was full (busy) or the address spent its budget.
+            # TYPE triggerbase_signin_refused_total counter
+            \(signInThrottle.prometheusLines)
             """
     }
 
@@ -313,6 +332,7 @@ public final class Application: Sendable {
         _ = try? runBlocking { await dispatcher.stop() }
         health.stop()
         executor.stop()
+        passwordHasher.stop()
         let statistics = database.writeStatistics
         logger.info("write statistics", ["batches": .int(statistics.batches), "jobs": .int(statistics.jobs),
                                          "averageBatch": .double(statistics.batches == 0 ? 0 : Double(statistics.jobs) / Double(statistics.batches))])

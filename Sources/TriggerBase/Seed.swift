@@ -21,14 +21,26 @@ enum Seed {
         do { return try JSON.parse(Array(data)) } catch { throw APIError.badRequest("seed file '\(path)' is not valid JSON: \(error)") }
     }
 
-    static func apply(_ seed: JSON, database: Database, schema: SchemaState, registry: WorkflowRegistry) async throws -> Summary {
+    static func apply(_ seed: JSON, database: Database, schema: SchemaState, registry: WorkflowRegistry,
+                      hasher: PasswordHasher) async throws -> Summary {
         guard case .object(let document) = seed else { throw APIError.badRequest("a seed file is a JSON object") }
         for key in document.keys where !knownKeys.contains(key) { throw APIError.validation(key, "unknown seed key '\(key)'") }
         var definitions: [CollectionDefinition] = []
         for item in document["collections"]?.arrayValue ?? [] { definitions.append(try CollectionDefinition.parse(item)) }
         let records = document["records"]?.objectValue ?? JSONObject()
         let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
-        let users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
+        var users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
+        // Passwords of new users are hashed before the write job (issue 13), one at a time: a seed
+        // is start-up or CLI work and should not take every hashing thread from sign-ins. An
+        // existing user keeps its password, so a re-applied seed hashes nothing.
+        let existing = try await database.read { [users] connection in
+            try Set(users.filter { $0.password != nil }.filter {
+                try !connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text($0.username)]).isEmpty
+            }.map(\.username))
+        }
+        for index in users.indices where !existing.contains(users[index].username) {
+            users[index] = try await users[index].hashingPassword(hasher)
+        }
         let workflows = try (document["workflows"]?.arrayValue ?? []).enumerated().map(seedWorkflow)
         let recordWorkflows = try (document["recordWorkflows"]?.arrayValue ?? []).enumerated().map { index, item in
             guard let id = item["id"]?.stringValue, RecordWorkflowDefinitionService.isValidID(id) else {
@@ -39,7 +51,7 @@ enum Seed {
             _ = object.removeValue(forKey: "published")
             return (id, JSON.object(object), try RecordWorkflowDefinition.parse(.object(object), id: id))
         }
-        let summary = try await database.write { [definitions] connection -> Summary in
+        let summary = try await database.write { [definitions, users] connection -> Summary in
             var summary = Summary()
             for (id, definition, parsed) in recordWorkflows {
                 try RecordWorkflowDefinitionService.save(id, definition, parsed: parsed, claimedVersion: nil, actorID: nil,
@@ -142,7 +154,8 @@ enum Seed {
 extension Application {
     /// Applies a seed document (also used by `triggerbase seed` and `serve --seed`).
     public func applySeed(_ seed: JSON) async throws -> (collections: Int, created: Int, updated: Int) {
-        let summary = try await Seed.apply(seed, database: database, schema: schema, registry: workflowRuntime.registry)
+        let summary = try await Seed.apply(seed, database: database, schema: schema, registry: workflowRuntime.registry,
+                                           hasher: passwordHasher)
         authCache.invalidate()
         return (summary.collections, summary.created, summary.updated)
     }

@@ -19,6 +19,16 @@ struct HTTPServerLiveTests {
         }
     }
 
+    /// Per-client limits (sign-in budgets) key on this address, so a header must not move it.
+    @Test func everyRequestCarriesThePeerAddress_andForwardedHeadersDoNotChangeIt() throws {
+        try withTestServer { port in
+            let client = try RawClient(port: port)
+            client.send("GET /peer HTTP/1.1\r\nHost: a\r\n\r\nGET /peer HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.9\r\nX-Real-IP: 203.0.113.9\r\n\r\n")
+            #expect(client.readResponse()?.bodyText == "127.0.0.1")
+            #expect(client.readResponse()?.bodyText == "127.0.0.1")
+        }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder_evenWhenTheFirstIsSlow() throws {
         try withTestServer { port in
             let client = try RawClient(port: port)

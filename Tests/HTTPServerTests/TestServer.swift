@@ -6,6 +6,7 @@ import Foundation
 /// - `/echo` answers `{"method","target","bodyLength"}` plus the body in `X-Body`-free JSON;
 /// - `/body` answers the request body itself;
 /// - `/slow?ms=N` answers after N ms from another thread;
+/// - `/peer` answers the request's `remoteAddress` as text;
 /// - anything else answers `{}`.
 final class TestServer {
     let server: HTTPServer
@@ -34,6 +35,8 @@ final class TestServer {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(ms)) {
                 responder.respond(.json("{\"slow\":\(ms)}"))
             }
+        } else if path == "/peer" {
+            responder.respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array(request.remoteAddress.utf8)))
         } else if path == "/echo" {
             responder.respond(.json("{\"method\":\"\(request.method)\",\"target\":\"\(request.target)\",\"bodyLength\":\(request.body.count)}"))
         } else {

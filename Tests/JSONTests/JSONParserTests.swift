@@ -79,8 +79,10 @@ struct FilterTests {
     }
 
     static let malformed = [#"{"views":{"$foo":1}}"#, #"{"$and":{}}"#, #"{"$or":1}"#, #"{"views":{"$in":3}}"#, #"{"$weird":[]}"#, "[]",
-                            // issue 13: an object where a value belongs is an error, not "matches nothing"
+                            // Issue 13: an object or array where one value belongs is an error, not "matches nothing".
                             #"{"views":{"$gt":{"a":1}}}"#, #"{"views":{"$lt":[1]}}"#, #"{"views":{"$ne":{"a":1}}}"#,
+                            #"{"title":{"$includes":{"x":"y"}}}"#, #"{"category":{"title":{"$startsWith":["N"]}}}"#,
+                            #"{"views":{"$in":[1,{"a":1}]}}"#,
                             #"{"at":{"$dateOn":"2026-11-31"}}"#, #"{"at":{"$dateBetween":"2026"}}"#]
 
     @Test(arguments: malformed)

@@ -92,6 +92,26 @@ import Testing
         }
     }
 
+    /// Issue 13: without a token, starting is spec 03's 401 EMPTY_TOKEN (it was 403), unless the
+    /// version resolved lets `anonymous` start it.
+    @Test func withoutATokenStartingIs401EmptyToken_unlessAnonymousMayStartIt() throws {
+        try withTestApp(seed: Self.seed) { app in
+            let root = try app.client(), anonymous = try app.anonymousClient()
+            try root.createWorkflow(#"{"key":"closed","enabled":true,"config":{"collection":"posts"}}"#)
+            for (method, target, body) in [("POST", "/api/workflow/processinstance?_action=create", #"{"_key":"closed"}"#),
+                                           ("POST", "/api/workflow/processinstance", nil), ("GET", "/api/workflow/processdefinition", nil),
+                                           ("GET", "/api/workflow/processinstance?businessKey=x", nil)] {
+                let r = try anonymous.request(method, target, body: body)
+                #expect(r.status == 401 && r.json["errors"]?[path: ["0", "code"]] == "EMPTY_TOKEN", "\(method) \(target): \(r.text)")
+            }
+            try root.createWorkflow(#"{"key":"public","enabled":true,"options":{"startRoles":["anonymous"]},"config":{"collection":"posts"}}"#)
+            #expect(try anonymous.request("POST", "/api/workflow/processinstance?_action=create", body: #"{"_key":"public"}"#).status == 200)
+            let closed = try anonymous.request("POST", "/api/workflow/processinstance?_action=create", body: #"{"_key":"closed"}"#)
+            #expect(closed.status == 401 && closed.json["errors"]?[path: ["0", "code"]] == "EMPTY_TOKEN")
+            #expect(try app.count("executions") == 1)
+        }
+    }
+
     @Test func syncStartsAnswerEndedOrFailed_andWorkflowsExecuteRunsAVersionNow() throws {
         try withTestApp(seed: Self.seed) { app in
             let client = try app.client()

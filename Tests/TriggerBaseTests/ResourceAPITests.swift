@@ -168,6 +168,7 @@ import Testing
         ("filter=%7Bnot%20json", "filter"), ("filter=%7B%22x%22%3A1%7D", "filter"),
         ("filter=%7B%22views%22%3A%7B%22%24foo%22%3A1%7D%7D", "filter"), ("filter=%7B%22%24in%22%3A1%7D", "filter"),
         ("filter=%7B%22views%22%3A%7B%22%24in%22%3A3%7D%7D", "filter"),
+        ("filter=%7B%22views%22%3A%7B%22%24gt%22%3A%7B%22a%22%3A1%7D%7D%7D", "filter"),  // {"views":{"$gt":{"a":1}}}, issue 13
         ("filter=%7B%22title%3B%20DROP%20TABLE%20posts%22%3A1%7D", "filter"),
         ("sort=title;DROP%20TABLE%20posts", "sort"), ("sort=secret", "sort"), ("sort=%22id%22", "sort"),
         ("fields=id,nope", "fields"), ("except=1=1", "except"), ("appends=title", "appends"),

@@ -78,8 +78,9 @@ final class TestApp {
 
 import Storage
 
-func withTestApp(seed: String? = TestSeeds.blog, _ body: (TestApp) throws -> Void) throws {
-    let app = try TestApp(seed: seed)
+func withTestApp(seed: String? = TestSeeds.blog, application configure: (inout ApplicationConfiguration) -> Void = { _ in },
+                 _ body: (TestApp) throws -> Void) throws {
+    let app = try TestApp(seed: seed, configureApplication: configure)
     try withExtendedLifetime(app) { try body(app) }
 }
 

@@ -154,8 +154,9 @@ struct OpenAPIDocument {
                 let body = method == "GET" || method == "DELETE" ? .none : Self.bodies["\(resource):\(action.name)"]
                 // executions:retry takes a filter for bulk retry (the dead-letter view's "retry all").
                 let filtered = action.name == "list" || (resource == "executions" && action.name == "retry")
+                // Sign-in is capped per client address and server-wide (429 with Retry-After; issue 13).
                 return operation(resource, action, method: method, parameters: [roleHeader] + (needsKey ? [filterByTk] : []) + (filtered ? [filter] : []),
-                                 body: body, success: ["type": "object", "required": ["data"]])
+                                 body: body, success: ["type": "object", "required": ["data"]], extraErrors: action.name == "signIn" ? ["429"] : [])
             }
         }
     }
@@ -184,7 +185,8 @@ struct OpenAPIDocument {
     }
 
     private func operation(_ tag: String, _ action: APIRoutes.Action, method: String, parameters: [JSON], body: JSON?,
-                           operationID: String? = nil, success: JSON = ["type": "object"], contentType: String = "application/json") -> JSON {
+                           operationID: String? = nil, success: JSON = ["type": "object"], contentType: String = "application/json",
+                           extraErrors: [String] = []) -> JSON {
         var operation: JSONObject = [
             "operationId": .string(operationID ?? "\(tag).\(action.name).\(method.lowercased())"),
             "tags": [.string(tag)],
@@ -195,7 +197,7 @@ struct OpenAPIDocument {
         var content = JSONObject()
         content[contentType] = ["schema": success]
         var responses: JSONObject = ["200": ["description": "OK", "content": .object(content)]]
-        for status in ["400", "401", "403", "404", "405", "409", "413", "422", "500", "503"] {
+        for status in ["400", "401", "403", "404", "405", "409", "413", "422", "500", "503"] + extraErrors {
             responses[status] = ref("Error", responses: true)
         }
         operation["responses"] = .object(responses)

@@ -5,12 +5,13 @@ extension Application {
     /// `triggerbase user create`: adds a user with `roles` (the first is the default).
     public func createUser(name: String, roles: [String], password: String?) throws {
         let user = SeedUser(username: name, email: nil, nickname: nil, password: password, roles: roles, defaultRole: roles.first, tokens: [])
-        try runBlocking { [database] in
+        try runBlocking { [database, passwordHasher] in
+            let hashed = try await user.hashingPassword(passwordHasher)
             try await database.write { connection in
                 guard try connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text(name)]).isEmpty else {
                     throw APIError(status: 409, code: "UNIQUE_VIOLATION", message: "user '\(name)' already exists", field: "username")
                 }
-                try user.apply(connection)
+                try hashed.apply(connection)
             }
         }
     }

@@ -8,6 +8,8 @@ import Synchronization
 struct IdentityService: Sendable {
     let database: Database
     let failures: SignInFailures
+    let throttle: SignInThrottle
+    let hasher: PasswordHasher
     let authCache: AuthCache
 
     func handle(resource: String, action: String, id: Int64?, request: HTTPRequest, query: QueryParameters,
@@ -30,22 +32,38 @@ struct IdentityService: Sendable {
 
     // MARK: Sign-in
 
+    /// Spec 03 and issue 13: the address budget, the per-account slow-down and the global cap are
+    /// checked before any hashing; the user is read on a read connection, the password verified on
+    /// the `PasswordHasher` (against a dummy hash for an unknown account, so both failures cost the
+    /// same), and only a right password reaches the writer, for a short job that stores the token.
     private func signIn(_ request: HTTPRequest) async throws -> HTTPResponse {
         let body = try ResourceService.parseBody(request.body)
         guard let account = body["account"]?.stringValue, let password = body["password"]?.stringValue else {
             throw APIError.badRequest("signIn takes {\"account\", \"password\"}")
         }
-        // Repeated failures for one account are slowed (spec 03).
+        try throttle.admit(address: request.remoteAddress)
+        // Repeated failures for one account are slowed (spec 03), before a hash slot is taken.
         let delay = failures.delay(for: account)
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-        let result = try await database.write { connection -> JSON? in
-            let row = try connection.query("SELECT \"id\", \"password\" FROM \"users\" WHERE \"username\" = ? OR \"email\" = ? LIMIT 1",
-                                           [.text(account), .text(account)]).first
-            // Hash even for an unknown account, so both failures take the same time.
-            let stored = row?["password"]?.string ?? IdentityService.dummyHash
-            guard Crypto.verifyPassword(password, stored: stored), let userID = row?["id"]?.int64 else { return nil }
-            let token = try Authenticator.issueToken(userID: userID, name: nil, role: nil, expiresAt: nil, connection: connection).token
-            return ["token": .string(token), "user": try IdentityService.user(userID, connection)]
+        let verified = try await throttle.withHashSlot { () async throws -> (id: Int64, stored: String)? in
+            let row = try await database.read { connection in
+                try connection.query("SELECT \"id\", \"password\" FROM \"users\" WHERE \"username\" = ? OR \"email\" = ? LIMIT 1",
+                                     [.text(account), .text(account)]).first
+            }
+            let stored = row?["password"]?.string
+            let matches = try await Self.onHasher { try await hasher.perform { Crypto.verifyPassword(password, stored: stored ?? Self.dummyHash) } }
+            guard matches, let stored, let id = row?["id"]?.int64 else { return nil }
+            return (id, stored)
+        }
+        var result: JSON?
+        if let user = verified {
+            result = try await database.write { connection -> JSON? in
+                // The password may have changed (or the user gone) since it was verified.
+                guard try connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ? AND \"password\" = ?",
+                                           [.integer(user.id), .text(user.stored)]).first != nil else { return nil }
+                let token = try Authenticator.issueToken(userID: user.id, name: nil, role: nil, expiresAt: nil, connection: connection).token
+                return ["token": .string(token), "user": try IdentityService.user(user.id, connection)]
+            }
         }
         guard let result else {
             failures.record(account)
@@ -55,7 +73,20 @@ struct IdentityService: Sendable {
         return ResourceService.ok(result)
     }
 
-    static let dummyHash = Crypto.hashPassword(Crypto.hex(Crypto.randomBytes(16)))
+    /// Verified against for an unknown account or a user without password, so those cost one full
+    /// hash like a known account (no enumeration by timing). A constant: the hash of 128 random
+    /// bits that were thrown away (nothing can match it, and a match would still be refused, as
+    /// there is no stored password), so no process start or first sign-in pays to make one.
+    static let dummyHash = "pbkdf2-sha256$\(Crypto.passwordIterations)$2261726bec601627b97f1cbfca79b6dc$c876514329d94ea8f77acd5f362b5406d138a9271773a6c869cc3ec1d9fdfd48"
+
+    /// `body` on the hasher, its refusal answered 503 `OVERLOADED` (sign-ins are capped lower, by the throttle).
+    static func onHasher<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch is PasswordHasher.Busy {
+            var error = APIError(status: 503, code: "OVERLOADED", message: "too many password hashes are waiting; try again")
+            error.headers = [("Retry-After", "1")]
+            throw error
+        }
+    }
 
     private func signOut(_ access: AccessCheck) async throws -> HTTPResponse {
         guard let tokenID = access.actor.tokenID else { throw access.denied("signing out needs a token") }
@@ -162,6 +193,8 @@ struct IdentityService: Sendable {
             if action == "update" && targetID == nil { throw APIError.invalidParameter("filterByTk", "the user id is required") }
             var seedUser = try SeedUser.parse(action == "create" ? body : (body.objectValue.map { var o = $0; o["username"] = "-"; return .object(o) } ?? body))
             seedUser.tokens = []
+            // Hashed here, before the write job, which only stores the hash (issue 13).
+            if let password = seedUser.password { seedUser.passwordHash = try await Self.onHasher { try await hasher.hash(password) } }
             let explicitRoles = body["roles"]?.arrayValue != nil
             let result = try await database.write { [seedUser] connection -> JSON in
                 if action == "create" {
@@ -175,7 +208,8 @@ struct IdentityService: Sendable {
                 guard let targetID, try !connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ?", [.integer(targetID)]).isEmpty else {
                     throw APIError.notFound
                 }
-                try Self.updateUser(targetID, body: body, roles: explicitRoles ? seedUser.roles : nil, defaultRole: seedUser.defaultRole, connection)
+                try Self.updateUser(targetID, body: body, passwordHash: seedUser.passwordHash, roles: explicitRoles ? seedUser.roles : nil,
+                                    defaultRole: seedUser.defaultRole, connection)
                 return try Self.user(targetID, connection)
             }
             return ResourceService.ok(result)
@@ -195,13 +229,14 @@ struct IdentityService: Sendable {
         }
     }
 
-    private static func updateUser(_ id: Int64, body: JSON, roles: [String]?, defaultRole: String?, _ connection: SQLiteConnection) throws {
+    private static func updateUser(_ id: Int64, body: JSON, passwordHash: String?, roles: [String]?, defaultRole: String?,
+                                   _ connection: SQLiteConnection) throws {
         var sets = ["\"updatedAt\" = ?"]
         var parameters: [SQLiteValue] = [.text(Timestamp.now())]
         for column in ["email", "nickname"] {
             if let value = body[column] { sets.append("\(Name.quoted(column)) = ?"); parameters.append(value.stringValue.map { .text($0) } ?? .null) }
         }
-        if let password = body["password"]?.stringValue { sets.append("\"password\" = ?"); parameters.append(.text(Crypto.hashPassword(password))) }
+        if let passwordHash { sets.append("\"password\" = ?"); parameters.append(.text(passwordHash)) }
         try connection.run("UPDATE \"users\" SET \(sets.joined(separator: ", ")) WHERE \"id\" = ?", parameters + [.integer(id)])
         if let roles {
             try connection.run("DELETE FROM \"userRoles\" WHERE \"userId\" = ?", [.integer(id)])

@@ -34,11 +34,14 @@ struct SeedRole: Sendable {
 
 /// A seed file's user (spec 07): `users:create` fields plus `tokens` — fixed tokens for test
 /// harnesses, stored hashed like any other (at least 24 characters; `role` pins one like an API key).
+/// `password` is hashed into `passwordHash` before `apply`, off the writer (`hashingPassword`).
 struct SeedUser: Sendable {
     var username: String
     var email: String?
     var nickname: String?
     var password: String?
+    /// The stored form of `password`, computed on the `PasswordHasher`; `apply` only stores it.
+    var passwordHash: String? = nil
     var roles: [String]
     var defaultRole: String?
     var tokens: [(token: String, role: String?)]
@@ -64,6 +67,15 @@ struct SeedUser: Sendable {
                         defaultRole: json["defaultRole"]?.stringValue, tokens: tokens)
     }
 
+    /// This user with `passwordHash` set from `password` (awaited on the hasher, never in a write job).
+    func hashingPassword(_ hasher: PasswordHasher) async throws -> SeedUser {
+        guard let password, passwordHash == nil else { return self }
+        var user = self
+        user.passwordHash = try await IdentityService.onHasher { try await hasher.hash(password) }
+        return user
+    }
+
+    /// Stores the user (a new one with `passwordHash`; an existing one keeps its password), its roles and tokens.
     func apply(_ connection: SQLiteConnection) throws {
         let now = Timestamp.now()
         let userID: Int64
@@ -72,10 +84,14 @@ struct SeedUser: Sendable {
             try connection.run("UPDATE \"users\" SET \"email\" = coalesce(?, \"email\"), \"nickname\" = coalesce(?, \"nickname\"), \"updatedAt\" = ? WHERE \"id\" = ?",
                                [email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null, .text(now), .integer(userID)])
         } else {
+            if password != nil && passwordHash == nil {
+                // Hashing here would stall the writer; the user existed when the hashes were made.
+                throw APIError(status: 409, code: "CONFLICT", message: "user '\(username)' was removed meanwhile; apply the seed again")
+            }
             try connection.run("""
                 INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
                 """, [.text(now), .text(now), .text(username), email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null,
-                      password.map { .text(Crypto.hashPassword($0)) } ?? .null])
+                      passwordHash.map { .text($0) } ?? .null])
             userID = connection.lastInsertRowID
         }
         try connection.run("DELETE FROM \"userRoles\" WHERE \"userId\" = ?", [.integer(userID)])

@@ -38,6 +38,8 @@ struct DirectStartService: Sendable {
 
     func handle(path: Substring, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        // Spec 03: no token, and anonymous may start nothing, is 401 EMPTY_TOKEN before anything else.
+        if !access.hadToken, try await !anonymousMayStartAny() { throw access.denied("starting workflows needs a token") }
         switch (parts.first, parts.count) {
         case ("processdefinition", 1):
             try APIRoutes.check(request.method, fixed: "/api/workflow/processdefinition")
@@ -54,6 +56,14 @@ struct DirectStartService: Sendable {
             return try await instance(id, access: access)
         default:
             throw APIError(status: 404, code: "NOT_FOUND", message: "no route for /api/workflow/\(path)")
+        }
+    }
+
+    /// Whether some version lists `anonymous` in `options.startRoles`.
+    private func anonymousMayStartAny() async throws -> Bool {
+        try await database.read { connection in
+            try connection.query("SELECT \(Definition.columns) FROM \"workflows\" w WHERE w.\"options\" LIKE '%anonymous%'")
+                .contains { Definition($0).startRoles.contains("anonymous") }
         }
     }
 
@@ -102,7 +112,7 @@ struct DirectStartService: Sendable {
         }
         let definition = Definition(row)
         guard definition.mayStart(access.actor.roleName) else {
-            throw APIError(status: 403, code: "NO_PERMISSION", message: "role '\(access.actor.roleName)' may not start '\(definition.processDefinitionID)'")
+            throw access.denied("role '\(access.actor.roleName)' may not start '\(definition.processDefinitionID)'")
         }
         let context: JSON = ["data": .object(data), "user": access.user, "roleName": .string(access.actor.roleName)]
         let (id, status) = try await start(definition.id, context: context, businessKey: businessKey?.stringValue)
