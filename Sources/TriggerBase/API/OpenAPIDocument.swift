@@ -137,7 +137,10 @@ struct OpenAPIDocument {
         let data: JSON = switch action.name {
         case "list" where !toOne: ["type": "array", "items": ref(collection)]
         case "destroy": ["type": "integer"]
-        case "get", "invokeWorkflow": ref(collection)
+        case "invokeWorkflow", "firstOrCreate": ref(collection)
+        // A missing record (or one outside the caller's scope) is null, as in NocoBase.
+        case "get": ["allOf": [ref(collection)], "nullable": true]
+        case "update": ["type": "array", "items": ref(collection)]
         case "list" where toOne: ["allOf": [ref(collection)], "nullable": true]
         default: ["oneOf": [ref(collection), ["type": "array", "items": ref(collection)]]]
         }
