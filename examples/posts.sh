@@ -17,6 +17,10 @@ run -X POST -d '[{"title":"Bulk A","category":2},{"title":"Bulk B"}]' "$BASE/pos
 # List with a relation filter, sort, paging and embedded relations.
 run -G --data-urlencode 'filter={"category.title":"News"}' --data-urlencode 'appends=category,comments' \
     --data-urlencode 'sort=-id' --data-urlencode 'pageSize=5' "$BASE/posts:list"
+# NocoBase's operators: case-insensitive $includes, and dates compared at the granularity written
+# (this year's posts), NULLs last when sorting.
+run -G --data-urlencode 'filter={"title":{"$includes":"BULK"},"createdAt":{"$dateOn":"'"$(date -u +%Y)"'"}}' \
+    --data-urlencode 'sort=-categoryId' "$BASE/posts:list"
 # One record, REST style, and the comments of post 1.
 run "$BASE/posts/1?appends=category"
 run "$BASE/posts/1/comments:list"
