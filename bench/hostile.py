@@ -108,28 +108,8 @@ class Sampler(threading.Thread):
 
 def read_response(sock, buf=b""):
     """Reads one response from a blocking socket: (status, close_after, leftover). Raises OSError/EOFError."""
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(65536)
-        if not data:
-            raise EOFError("closed before a response head")
-        buf += data
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length, close = 0, False
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value.strip())
-        elif name == b"connection" and b"close" in value.lower():
-            close = True
-    while len(rest) < length:
-        data = sock.recv(65536)
-        if not data:
-            raise EOFError("closed inside a response body")
-        rest += data
-    return status, close, rest[length:]
+    status, close, _, rest = read_response_body(sock, buf)
+    return status, close, rest
 
 
 def percentile(sorted_values, p):
@@ -139,16 +119,18 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
-def probe(port, seconds, interval):
-    """Sequential GET /health over one keep-alive connection (reopened if closed), a pause of
-    `interval` s between requests. A request that fails counts its time until the failure."""
-    latencies, errors, statuses, connects = [], 0, {}, 0
+def sequential_client(port, seconds, interval, make_request):
+    """Sequential requests (`make_request(n)`) over one keep-alive connection (reopened if closed),
+    a pause of `interval` s between them. A request that fails counts its time until the failure.
+    Returns the summary and the bodies of the 2xx answers."""
+    latencies, errors, statuses, connects, bodies = [], 0, {}, 0, []
     sock, buf = None, b""
     end = time.monotonic() + seconds
+    n = 0
     while time.monotonic() < end:
         if sock is None:
             try:
-                sock = socket.create_connection((HOST, port), timeout=5)
+                sock = socket.create_connection((HOST, port), timeout=10)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 connects += 1
                 buf = b""
@@ -156,10 +138,11 @@ def probe(port, seconds, interval):
                 errors += 1
                 time.sleep(0.05)
                 continue
+        n += 1
         t0 = time.perf_counter()
         try:
-            sock.sendall(HEALTH)
-            status, close, buf = read_response(sock, buf)
+            sock.sendall(make_request(n))
+            status, close, body, buf = read_response_body(sock, buf)
         except (OSError, EOFError, ValueError, IndexError):
             latencies.append(time.perf_counter() - t0)
             errors += 1
@@ -168,8 +151,8 @@ def probe(port, seconds, interval):
             continue
         latencies.append(time.perf_counter() - t0)
         statuses[status] = statuses.get(status, 0) + 1
-        if status != 200:
-            errors += 1
+        if 200 <= status < 300:
+            bodies.append(body)
         if close:
             sock.close()
             sock = None
@@ -181,12 +164,19 @@ def probe(port, seconds, interval):
     ms = lambda v: None if v is None else round(v * 1000, 3)
     return {"n": len(latencies), "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
             "max_ms": ms(latencies[-1] if latencies else None), "errors": errors, "connects": connects,
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+            "statuses": {str(k): v for k, v in sorted(statuses.items())}}, bodies
 
 
-def start_probe(port, seconds, interval=0.005):
-    """The normal client in its own process (its own GIL and CPU time, as a real client)."""
-    return subprocess.Popen([sys.executable, os.path.abspath(__file__), "probe", "--port", str(port),
+def probe(port, seconds, interval):
+    """The normal reader: sequential GET /health; an answer other than 200 counts as an error."""
+    result, _ = sequential_client(port, seconds, interval, lambda n: HEALTH)
+    result["errors"] += sum(v for k, v in result["statuses"].items() if k != "200")
+    return result
+
+
+def start_probe(port, seconds, interval=0.005, command="probe"):
+    """A normal client (`probe` or `createprobe`) in its own process (its own GIL and CPU time, as a real client)."""
+    return subprocess.Popen([sys.executable, os.path.abspath(__file__), command, "--port", str(port),
                              "--seconds", str(seconds), "--interval", str(interval)], stdout=subprocess.PIPE, text=True)
 
 
@@ -195,8 +185,8 @@ def finish_probe(process):
     try:
         return json.loads(out)
     except ValueError:
-        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None, "errors": 1, "connects": 0, "statuses": {},
-                "failed": f"probe exited {process.returncode}"}
+        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None, "errors": 1, "connects": 0, "statuses": {}, "ids": [],
+                "failed": f"the probe exited {process.returncode}"}
 
 
 MEMBER_TOKEN = "tb_bench_member_0123456789abcdef"   # bench/bench.seed.json
@@ -241,63 +231,11 @@ def created_id(body):
 
 
 def create_probe(port, seconds, interval):
-    """The normal writer: sequential creates on one keep-alive connection, `interval` s apart.
-    Latencies of every answer (a shed 503 included), statuses, and the ids of the 2xx ones."""
-    latencies, statuses, ids, errors = [], {}, [], 0
-    sock, buf = None, b""
-    end = time.monotonic() + seconds
-    n = 0
-    while time.monotonic() < end:
-        if sock is None:
-            try:
-                sock = socket.create_connection((HOST, port), timeout=10)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                buf = b""
-            except OSError:
-                errors += 1
-                time.sleep(0.05)
-                continue
-        n += 1
-        t0 = time.perf_counter()
-        try:
-            sock.sendall(create_request(f"probe {n}"))
-            status, close, body, buf = read_response_body(sock, buf)
-        except (OSError, EOFError, ValueError, IndexError):
-            latencies.append(time.perf_counter() - t0)
-            errors += 1
-            sock.close()
-            sock = None
-            continue
-        latencies.append(time.perf_counter() - t0)
-        statuses[status] = statuses.get(status, 0) + 1
-        if 200 <= status < 300:
-            ids.append(created_id(body))
-        if close:
-            sock.close()
-            sock = None
-        if interval:
-            time.sleep(interval)
-    if sock is not None:
-        sock.close()
-    latencies.sort()
-    ms = lambda v: None if v is None else round(v * 1000, 3)
-    return {"n": len(latencies), "p50_ms": ms(percentile(latencies, 50)), "p99_ms": ms(percentile(latencies, 99)),
-            "max_ms": ms(latencies[-1] if latencies else None), "errors": errors,
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}, "ids": ids}
-
-
-def start_create_probe(port, seconds, interval=0.005):
-    return subprocess.Popen([sys.executable, os.path.abspath(__file__), "createprobe", "--port", str(port),
-                             "--seconds", str(seconds), "--interval", str(interval)], stdout=subprocess.PIPE, text=True)
-
-
-def finish_create_probe(process):
-    out, _ = process.communicate()
-    try:
-        return json.loads(out)
-    except ValueError:
-        return {"n": 0, "p50_ms": None, "p99_ms": None, "max_ms": None, "errors": 1, "statuses": {}, "ids": [],
-                "failed": f"createprobe exited {process.returncode}"}
+    """The normal writer: sequential creates, `interval` s apart. Latencies of every answer (a shed
+    503 included), statuses, and the ids of the 2xx ones."""
+    result, bodies = sequential_client(port, seconds, interval, lambda n: create_request(f"probe {n}"))
+    result["ids"] = [created_id(body) for body in bodies]
+    return result
 
 
 def missing_records(port, ids):
@@ -786,11 +724,11 @@ async def signin_flood(args):
     tasks = [asyncio.create_task(one(i)) for i in range(args.conns)]
     await asyncio.sleep(0.5)   # the flood is running before the normal clients start
     probe_process = start_probe(args.port, args.seconds)
-    create_process = start_create_probe(args.port, args.seconds)
+    create_process = start_probe(args.port, args.seconds, command="createprobe")
     while probe_process.poll() is None or create_process.poll() is None:
         await asyncio.sleep(0.1)
     record["probe"] = finish_probe(probe_process)
-    creates = finish_create_probe(create_process)
+    creates = finish_probe(create_process)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     creates["missing"] = missing_records(args.port, creates.pop("ids"))
@@ -854,7 +792,7 @@ async def write_overload(args):
     tasks = [asyncio.create_task(one(i)) for i in range(args.conns)]
     await asyncio.sleep(1.5)   # ramped up
     probe_process = start_probe(args.port, args.seconds)
-    create_process = start_create_probe(args.port, args.seconds)
+    create_process = start_probe(args.port, args.seconds, command="createprobe")
     peak_depth = 0
     while probe_process.poll() is None or create_process.poll() is None:
         await asyncio.sleep(0.25)
@@ -864,7 +802,7 @@ async def write_overload(args):
             depth = 0
         peak_depth = max(peak_depth, int(depth))
     record["probe"] = finish_probe(probe_process)
-    creates = finish_create_probe(create_process)
+    creates = finish_probe(create_process)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     after = metric_values(args.port)
