@@ -311,7 +311,7 @@ public final class Application: Sendable {
             scope.parameters = [.integer(id)]
             scope.fixed = [field.foreignKey!: .integer(id)]
         default:
-            let a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+            let (a, b) = Catalogue.joinColumns(of: field, in: collection)
             scope.sql = "t0.\"id\" IN (SELECT \(Name.quoted(b)) FROM \(Name.quoted(field.through!)) WHERE \(Name.quoted(a)) = ?)"
             scope.parameters = [.integer(id)]
             scope.link = (field, collection, id)

@@ -48,9 +48,9 @@ struct Catalogue: Sendable {
                 }
                 switch field.type {
                 case .belongsTo: if field.foreignKey == nil { field.foreignKey = field.name + "Id" }
-                case .hasOne, .hasMany: if field.foreignKey == nil { field.foreignKey = Self.singular(name) + "Id" }
+                case .hasOne, .hasMany: if field.foreignKey == nil { field.foreignKey = Self.defaultForeignKey(of: name) }
                 case .belongsToMany:
-                    // Its join table has one `<singular>Id` column per side, which would be the same
+                    // Its join table has one `joinColumns` column per side, which would be the same
                     // column twice (found by schemathesis: a 500 from SQLite).
                     guard target != name else {
                         throw .validation("\(name).\(field.name)", "a belongsToMany to its own collection is not supported")
@@ -74,9 +74,24 @@ struct Catalogue: Sendable {
         return next
     }
 
-    /// `posts` → `post`, for default foreign key names (`postId`).
-    static func singular(_ name: String) -> String {
-        name.count > 1 && name.hasSuffix("s") ? String(name.dropLast()) : name
+    /// The two columns of a belongsToMany join table: `source` points at `collection`, `target`
+    /// at `field.target` (`posts.tags` → `postId`, `tagId`).
+    ///
+    /// The names are stored in existing databases, so the rule must not change: it is the naive
+    /// singular (`categories` → `categorieId`), not English.
+    static func joinColumns(of field: FieldDefinition, in collection: String) -> (source: String, target: String) {
+        (idColumn(collection), idColumn(field.target ?? ""))
+    }
+
+    /// The foreign key a hasOne / hasMany of `collection` puts on its target when the definition
+    /// names none (`posts.comments` → `comments.postId`); stored, so the same naive rule as
+    /// `joinColumns`.
+    static func defaultForeignKey(of collection: String) -> String { idColumn(collection) }
+
+    /// `posts` → `postId`: drop one trailing `s`, add `Id`.
+    private static func idColumn(_ collection: String) -> String {
+        let singular = collection.count > 1 && collection.hasSuffix("s") ? String(collection.dropLast()) : collection
+        return singular + "Id"
     }
 
     /// Columns declared by the collection itself: system columns, scalars and belongsTo keys.

@@ -75,7 +75,7 @@ struct FilterCompiler {
         case .hasOne, .hasMany:
             return "\(alias).\"id\" IN (SELECT \(inner).\(q(field.foreignKey!)) FROM \(q(target)) \(inner) WHERE \(rest))"
         default:
-            let through = field.through!, a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+            let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
             return "\(alias).\"id\" IN (SELECT \(q(a)) FROM \(q(through)) WHERE \(q(b)) IN (SELECT \(inner).\"id\" FROM \(q(target)) \(inner) WHERE \(rest)))"
         }
     }

@@ -121,7 +121,7 @@ struct RecordStore {
                     records[i][name] = field.type == .hasOne ? (items.first ?? .null) : .array(items)
                 }
             default:
-                let through = field.through!, a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+                let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
                 var pairs: [(Int64, Int64)] = []
                 for chunk in ids.chunked(500) {
                     let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")

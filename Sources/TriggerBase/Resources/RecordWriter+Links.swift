@@ -24,7 +24,7 @@ extension RecordWriter {
         let q = Name.quoted
         switch field.type {
         case .belongsToMany:
-            let through = field.through!, a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+            let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
             let insert = "INSERT OR IGNORE INTO \(q(through)) (\(q(a)), \(q(b))) VALUES (?, ?)"
             let delete = "DELETE FROM \(q(through)) WHERE \(q(a)) = ? AND \(q(b)) = ?"
             if action == .set { try connection.run("DELETE FROM \(q(through)) WHERE \(q(a)) = ?", [.integer(id)]) }

@@ -156,7 +156,7 @@ struct RecordWriter {
         if field.type == .hasOne && items.count > 1 { throw APIError.validation(path, "'\(field.name)' takes one record") }
         let q = Name.quoted
         if field.type == .belongsToMany {
-            let through = field.through!, a = Catalogue.singular(collection) + "Id", b = Catalogue.singular(target) + "Id"
+            let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
             if replace { try connection.run("DELETE FROM \(q(through)) WHERE \(q(a)) = ?", [.integer(id)]) }
             for (i, item) in items.enumerated() {
                 guard let other = try linkTarget(item, field: field, path: "\(path)[\(i)]") else { continue }

@@ -36,7 +36,7 @@ enum SchemaBuilder {
                     }
                 }
                 if field.type == .belongsToMany, let through = field.through, let target = field.target, new.collection(through) == nil {
-                    let a = Catalogue.singular(name) + "Id", b = Catalogue.singular(target) + "Id"
+                    let (a, b) = Catalogue.joinColumns(of: field, in: name)
                     sql.append("""
                         CREATE TABLE IF NOT EXISTS \(q(through)) (\(q("id")) INTEGER PRIMARY KEY AUTOINCREMENT, \
                         \(q(a)) INTEGER NOT NULL REFERENCES \(q(name))(\(q("id"))) ON DELETE CASCADE, \

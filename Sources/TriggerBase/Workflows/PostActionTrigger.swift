@@ -112,7 +112,7 @@ struct PostActionTrigger {
             case .belongsTo: sql = "SELECT \(q(field.foreignKey!)) FROM \(q(current)) WHERE \"id\" IN (\(marks)) ORDER BY \"id\""
             case .hasOne, .hasMany: sql = "SELECT \"id\" FROM \(q(target)) WHERE \(q(field.foreignKey!)) IN (\(marks)) ORDER BY \"id\""
             default:
-                let a = Catalogue.singular(current) + "Id", b = Catalogue.singular(target) + "Id"
+                let (a, b) = Catalogue.joinColumns(of: field, in: current)
                 sql = "SELECT \(q(b)) FROM \(q(field.through!)) WHERE \(q(a)) IN (\(marks)) ORDER BY \"id\""
             }
             var seen: Set<Int64> = []
