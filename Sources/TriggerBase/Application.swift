@@ -291,10 +291,10 @@ public final class Application: Sendable {
         let link = LinkAction(rawValue: action)
         if link != nil { try APIRoutes.check(request.method, action: action, in: APIRoutes.links, resource: "\(collection).\(relation)") }
         let parentGrant = try access.require(link == nil ? "view" : "update", on: collection)
-        let ownerOnly = parentGrant.scope == .own ? access.actor.userID ?? -1 : nil
+        let own = OwnScope(parentGrant, actor: access.actor)
         let parent = try await database.read { connection -> JSONObject? in
-            let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id)
-            if let ownerOnly, record?["createdById"]?.intValue != ownerOnly { return nil }
+            guard let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id) else { return nil }
+            if let own, !own.allows(record) { return nil }
             return record
         }
         guard let parent else { throw APIError.notFound }

@@ -18,6 +18,13 @@ struct ResourceService: Sendable {
         var fixed: [String: SQLiteValue] = [:]
         /// belongsToMany: link created records to this owner.
         var link: (field: FieldDefinition, owner: String, id: Int64)?
+
+        /// Adds the `own` condition (spec 03) to this one.
+        mutating func restrict(to own: OwnScope) {
+            let condition = own.condition
+            sql = "(\(sql)) AND \(condition.sql)"
+            parameters += condition.parameters
+        }
     }
 
     /// Runs `action` after the access check: permission, `own` scope, writable and nested fields.
@@ -28,11 +35,7 @@ struct ResourceService: Sendable {
         try APIRoutes.check(request.method, action: action, in: APIRoutes.collection, resource: collection)
         let grant = try access.require(action, on: collection)
         var scope = scope
-        if grant.scope == .own && action != "create" {
-            // spec 03: own-scoped actions only ever see the actor's records (others are 404).
-            scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
-            scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
-        }
+        if action != "create", let own = OwnScope(grant, actor: access.actor) { scope.restrict(to: own) }
         let actor = access.actor, user = access.user
         switch action {
         case "list": return try await list(collection, query: query, scope: scope, catalogue: catalogue)
@@ -56,10 +59,8 @@ struct ResourceService: Sendable {
             let body = UpdateGuard(query: query).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
             if action == "updateOrCreate" { try access.checkWrite(body, collection: collection, grant: other, catalogue: catalogue) }
-            if other.scope == .own && grant.scope != .own {
-                scope.sql = "(\(scope.sql)) AND t0.\"createdById\" = ?"
-                scope.parameters.append(access.actor.userID.map { .integer($0) } ?? .null)
-            }
+            // Restricted once: an own-scoped `grant` already restricted the scope above.
+            if grant.scope != .own, let own = OwnScope(other, actor: access.actor) { scope.restrict(to: own) }
             let outcome = try await findOrWrite(action, collection, values: body, query: query, scope: scope, actor: actor, user: user)
             return await workflows.response(outcome, requestID: request.requestID)
         default:

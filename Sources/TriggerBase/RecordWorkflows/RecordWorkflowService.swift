@@ -51,9 +51,9 @@ struct RecordWorkflowService: Sendable {
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             var condition = "t0.\"id\" = ?"
             var parameters: [SQLiteValue] = [.integer(id)]
-            if grant.scope == .own {
-                condition += " AND t0.\"createdById\" = ?"
-                parameters.append(actor.userID.map { .integer($0) } ?? .null)
+            if let own = OwnScope(grant, actor: actor) {
+                condition += " AND " + own.condition.sql
+                parameters += own.condition.parameters
             }
             guard let record = try writer.store.select(collection, where: condition, parameters: parameters).first else { throw APIError.notFound }
             guard let stored = try RecordWorkflowDefinitionService.latest(binding, connection, publishedOnly: true) else {
@@ -157,10 +157,10 @@ struct RecordWorkflowService: Sendable {
         let catalogue = schema.current
         guard catalogue.collection(collection)?.isBuiltIn == false else { throw APIError.collectionNotFound(collection) }
         let grant = try access.require("view", on: collection)
-        let ownerOnly = grant.scope == .own ? access.actor.userID ?? -1 : nil
+        let own = OwnScope(grant, actor: access.actor)
         let rows = try await database.read { connection -> [JSON]? in
             guard let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id) else { return nil }
-            if let ownerOnly, record["createdById"]?.intValue != ownerOnly { return nil }
+            if let own, !own.allows(record) { return nil }
             return try connection.query("""
                 SELECT "id", "recordId", "event", "from", "to", "data", "userId", "at" FROM "recordWorkflowHistory"
                 WHERE "collection" = ? AND "recordId" = ? ORDER BY "id"
