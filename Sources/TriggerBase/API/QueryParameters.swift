@@ -45,7 +45,7 @@ struct QueryParameters: Sendable {
         guard !all("filterByTk").isEmpty else { return nil }
         var ids: [Int64] = []
         for item in items {
-            guard let id = Int64(item), id > 0, item.allSatisfy(\.isNumber) else { throw .invalidParameter("filterByTk", "'\(item)' is not an id") }
+            guard let id = PositiveID.parse(item) else { throw .invalidParameter("filterByTk", "'\(item)' is not an id") }
             ids.append(id)
         }
         guard !ids.isEmpty else { throw .invalidParameter("filterByTk", "empty") }

@@ -16,7 +16,7 @@ enum Route: Equatable {
             return (String(segment[..<colon]), String(segment[segment.index(after: colon)...]))
         }
         func id(_ text: String) throws(APIError) -> Int64 {
-            guard let value = Int64(text), value > 0, text.allSatisfy(\.isNumber) else { throw .notFound }
+            guard let value = PositiveID.parse(text) else { throw .notFound }
             return value
         }
         switch segments.count {

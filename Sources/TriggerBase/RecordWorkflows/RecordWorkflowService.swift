@@ -18,7 +18,7 @@ struct RecordWorkflowService: Sendable {
     /// `<collection>/<id>/workflow/<events|history>` → its parts.
     static func route(_ path: Substring) -> (collection: String, id: Int64, resource: String)? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[2] == "workflow", parts[3] == "events" || parts[3] == "history", let id = Int64(parts[1]) else { return nil }
+        guard parts.count == 4, parts[2] == "workflow", parts[3] == "events" || parts[3] == "history", let id = PositiveID.parse(parts[1]) else { return nil }
         return (String(parts[0]), id, String(parts[3]))
     }
 

@@ -52,7 +52,7 @@ struct DirectStartService: Sendable {
             return try await instances(query: query, access: access)
         case ("processinstance", 2):
             try APIRoutes.check(request.method, fixed: "/api/workflow/processinstance/{id}")
-            guard let id = Int64(parts[1]) else { throw APIError.notFound }
+            guard let id = PositiveID.parse(parts[1]) else { throw APIError.notFound }
             return try await instance(id, access: access)
         default:
             throw APIError(status: 404, code: "NOT_FOUND", message: "no route for /api/workflow/\(path)")
@@ -139,8 +139,8 @@ struct DirectStartService: Sendable {
 
     static func parseDefinitionID(_ value: JSON) throws(APIError) -> (key: String, version: Int64, id: Int64) {
         let parts = (value.stringValue ?? "").split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, WorkflowDefinition.isValidKey(String(parts[0])), let version = Int64(parts[1]), let id = Int64(parts[2]),
-              version > 0, id > 0 else {
+        guard parts.count == 3, WorkflowDefinition.isValidKey(String(parts[0])), let version = PositiveID.parse(parts[1]),
+              let id = PositiveID.parse(parts[2]) else {
             throw APIError.invalidParameter("_processDefinitionId", "expected '<key>:<version>:<id>', got '\(value.stringValue ?? value.serialized())'")
         }
         return (String(parts[0]), version, id)
