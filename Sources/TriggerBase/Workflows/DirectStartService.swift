@@ -148,9 +148,9 @@ struct DirectStartService: Sendable {
 
     /// `ended` (resolved), `failed` (failed, error, aborted, canceled) or `suspended` (queued, started).
     static func instanceStatus(_ status: Int64?) -> String {
-        switch status {
-        case 1: "ended"
-        case let value? where value < 0: "failed"
+        switch status.flatMap(ExecutionStatus.init(rawValue:)) {
+        case .resolved: "ended"
+        case let value? where value.isFailure: "failed"
         default: "suspended"
         }
     }

@@ -131,8 +131,8 @@ actor Dispatcher {
         do {
             let entries = try await database.read { connection in
                 try Self.entries(try connection.query("""
-                    SELECT "id", "workflowId", "key" FROM "executions" WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = 0) ORDER BY "id"
-                    """, ids.map { .integer($0) }), registry: registry, connection: connection)
+                    SELECT "id", "workflowId", "key" FROM "executions" WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?) ORDER BY "id"
+                    """, ids.map { .integer($0) } + [.integer(ExecutionStatus.started.rawValue)]), registry: registry, connection: connection)
             }
             add(entries)
         } catch {
@@ -172,8 +172,8 @@ actor Dispatcher {
                 (rows, last) = try await database.read { connection in
                     let found = try connection.query("""
                         SELECT "id", "workflowId", "key" FROM "executions"
-                        WHERE "id" > ? AND "id" <= ? AND ("status" IS NULL\(recovering ? " OR \"status\" = 0" : "")) ORDER BY "id" LIMIT ?
-                        """, [.integer(cursor), .integer(end), .integer(Int64(batch))])
+                        WHERE "id" > ? AND "id" <= ? AND ("status" IS NULL\(recovering ? " OR \"status\" = ?" : "")) ORDER BY "id" LIMIT ?
+                        """, [.integer(cursor), .integer(end)] + (recovering ? [.integer(ExecutionStatus.started.rawValue)] : []) + [.integer(Int64(batch))])
                     return (try Self.entries(found, registry: registry, connection: connection), found.last?[0].int64)
                 }
             } catch {

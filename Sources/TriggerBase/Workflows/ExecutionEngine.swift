@@ -68,7 +68,7 @@ struct ExecutionEngine: Sendable {
         guard let row = try connection.query("""
             SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?
             """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
-        if let status = row[1].int64, status != 0 {
+        if let status = row[1].int64, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }
         let now = clock.nowMilliseconds()
@@ -111,7 +111,7 @@ struct ExecutionEngine: Sendable {
         guard let row = try connection.query("""
             SELECT "workflowId", "status", "startedAt" FROM "executions" WHERE "id" = ?
             """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
-        if let status = row[1].int64, status != 0 {
+        if let status = row[1].int64, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }
         let version = try row[0].int64.flatMap { try registry.version($0, connection) }
@@ -160,7 +160,7 @@ struct ExecutionEngine: Sendable {
                 guard let nodeID = row[0].string, let status = row[2].int64 else { continue }
                 let result = row[3].string.flatMap { try? JSON.parse($0) } ?? .null
                 jobs[nodeID] = (status, result)
-                if status == 1, let key = row[1].string { results[key] = result }
+                if status == ExecutionStatus.resolved.rawValue, let key = row[1].string { results[key] = result }
             }
         }
 
@@ -194,11 +194,11 @@ struct ExecutionEngine: Sendable {
             for node in nodes {
                 if let job = jobs[node.id] {
                     switch job.status {
-                    case 1:
+                    case ExecutionStatus.resolved.rawValue:
                         if node.type == "condition", let stop = try walk(job.result == .bool(true) ? node.then : node.otherwise) { return stop }
                         if node.type == "end" { return .finished(.resolved, byEnd: true) }
                         continue
-                    case 0 where node.type == "delay":
+                    case ExecutionStatus.started.rawValue where node.type == "delay":
                         if timedOut {
                             try storeJob(nodeID: node.id, key: node.key, status: .aborted, result: job.result)
                             finish(.aborted, reason: "timeout")

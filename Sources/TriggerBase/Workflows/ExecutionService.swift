@@ -93,7 +93,8 @@ struct ExecutionService: Sendable {
     /// Clears what stopped the execution (its failed jobs, reason, attempts and last error) and
     /// makes it `started`, for the dispatcher to take up again.
     private static func restart(_ id: Int64, _ connection: SQLiteConnection) throws {
-        try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < 0", [.integer(id)])
+        // Below started: the failure statuses (`ExecutionStatus.isFailure`).
+        try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < ?", [.integer(id), .integer(ExecutionStatus.started.rawValue)])
         try connection.run("""
             UPDATE "executions" SET "status" = ?, "reason" = NULL, "attempts" = 0, "lastError" = NULL, "startedAt" = NULL,
                 "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?

@@ -105,9 +105,8 @@ struct WorkflowDefinition: Sendable, Equatable {
             throw Self.invalid("options.startRoles", "startRoles must be an array of role names")
         }
         if let value = options["deleteExecutionOnStatus"] {
-            let names: Set<String> = ["resolved", "failed", "error", "aborted", "canceled"]
             guard let list = value.arrayValue, list.allSatisfy({ item in
-                item.intValue.map { (-4...1).contains($0) && $0 != 0 } ?? item.stringValue.map(names.contains) ?? false
+                (item.intValue.map { ExecutionStatus(rawValue: $0) } ?? item.stringValue.map { ExecutionStatus(name: $0) })??.isFinal == true
             }) else {
                 throw Self.invalid("options.deleteExecutionOnStatus", "deleteExecutionOnStatus lists final statuses (1, -1 … -4 or their names)")
             }

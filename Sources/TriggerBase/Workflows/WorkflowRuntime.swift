@@ -75,7 +75,7 @@ final class WorkflowRuntime: Sendable {
         try connection.run("""
             INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt")
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [now, now, .integer(version.id), .text(version.key), started ? .integer(0) : .null, .text(context.serialized()),
+            """, [now, now, .integer(version.id), .text(version.key), started ? .integer(ExecutionStatus.started.rawValue) : .null, .text(context.serialized()),
                   businessKey.map { .text($0) } ?? .null, started ? now : .null])
         if !started { dispatcher.noteQueued() }
         return (connection.lastInsertRowID, started)
@@ -167,7 +167,7 @@ final class WorkflowRuntime: Sendable {
         return .resolved(messages)
     }
 
-    /// Ends executions that have not finished as `canceled` (-4).
+    /// Ends executions that have not finished (queued or started) as `canceled`.
     func cancel(_ ids: [Int64]) async {
         guard !ids.isEmpty else { return }
         do {
@@ -175,8 +175,8 @@ final class WorkflowRuntime: Sendable {
                 let stamp: SQLiteValue = .text(Timestamp.now())
                 for id in ids {
                     try connection.run("""
-                        UPDATE "executions" SET "status" = -4, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = 0)
-                        """, [stamp, stamp, .integer(id)])
+                        UPDATE "executions" SET "status" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = ?)
+                        """, [.integer(ExecutionStatus.canceled.rawValue), stamp, stamp, .integer(id), .integer(ExecutionStatus.started.rawValue)])
                 }
             }
         } catch {

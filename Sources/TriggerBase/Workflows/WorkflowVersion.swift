@@ -71,7 +71,9 @@ struct WorkflowVersion: Sendable {
 }
 
 /// NocoBase's execution and job status numbers (spec 04: The dispatcher); queued is NULL.
-enum ExecutionStatus: Int64, Sendable {
+/// SQL binds `rawValue` as a parameter rather than writing the numbers; only the migrations,
+/// which must stay as they were applied, spell them out.
+enum ExecutionStatus: Int64, Sendable, CaseIterable {
     case started = 0, resolved = 1, failed = -1, error = -2, aborted = -3, canceled = -4
 
     init?(name: String) {
@@ -88,18 +90,13 @@ enum ExecutionStatus: Int64, Sendable {
 
     var isFinal: Bool { self != .started }
 
+    /// failed, error, aborted, canceled: the ended-without-success statuses, all below `started`.
+    var isFailure: Bool { rawValue < Self.started.rawValue }
+
     /// The SQL of the generated `statusName` columns (migration 005) says the same.
     static func name(_ status: Int64?) -> String {
-        switch status {
-        case nil: "queued"
-        case 0: "started"
-        case 1: "resolved"
-        case -1: "failed"
-        case -2: "error"
-        case -3: "aborted"
-        case -4: "canceled"
-        default: "unknown"
-        }
+        guard let status else { return "queued" }
+        return ExecutionStatus(rawValue: status).map { "\($0)" } ?? "unknown"
     }
 }
 
