@@ -45,6 +45,8 @@ final class Connection {
     var headStartedAt: UInt64?
     var lastBodyProgressAt: UInt64 = 0
     var lastWriteProgressAt: UInt64 = 0
+    /// This connection's entry in the loop's `DeadlineQueue`.
+    var timer = DeadlineQueue.Slot()
 
     init(id: UInt64, fd: Int32, remoteAddress: String, limits: HTTPRequestParser.Limits, now: UInt64) {
         self.id = id
@@ -56,6 +58,15 @@ final class Connection {
     }
 
     var hasPendingOutput: Bool { outputOffset < output.count }
+
+    /// What `ConnectionTimeouts` decides from.
+    var timeoutState: ConnectionTimeouts.State {
+        ConnectionTimeouts.State(
+            lingerDeadline: lingerDeadline, hasPendingOutput: hasPendingOutput, lastWriteProgressAt: lastWriteProgressAt,
+            stopReading: stopReading, phase: parser.phase, hasOutstandingRequests: !slots.isEmpty || inFlight > 0,
+            requestsServed: requestsServed, idleSince: idleSince, headStartedAt: headStartedAt,
+            lastBodyProgressAt: lastBodyProgressAt)
+    }
 
     /// Nothing received, nothing owed: safe to close at shutdown or on idle timeout.
     var isIdle: Bool {

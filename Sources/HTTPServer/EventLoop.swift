@@ -6,7 +6,9 @@ import Synchronization
 /// One event-loop thread: an epoll instance, an eventfd for wake-ups, and the connections it owns.
 ///
 /// Level-triggered epoll; read interest is dropped while a connection's pipeline is full or its
-/// output is backed up (backpressure by not reading). Deadlines are checked on a 100 ms tick.
+/// output is backed up (backpressure by not reading). Deadlines live in a `DeadlineQueue`; a pass
+/// pops only the due ones, `ConnectionTimeouts` decides what each means, and `epoll_wait` sleeps
+/// until the earliest.
 ///
 /// Thread safety (`@unchecked Sendable`): every stored `var` is read and written only on the loop's
 /// own thread, inside `run()`. Other threads reach the loop only through `deliver`, `adopt` and
@@ -37,7 +39,8 @@ final class EventLoop: @unchecked Sendable {
     private var listening = false
     private var acceptPausedUntil: UInt64?
     private var nextAcceptLoop = 0
-    private var lastTick: UInt64 = 0
+    private var timers = DeadlineQueue()
+    private let timeouts: ConnectionTimeouts
     private var dateCache = DateCache()
     private var requestCounter: UInt64 = 0
     private var readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
@@ -45,6 +48,7 @@ final class EventLoop: @unchecked Sendable {
     init(index: Int, shared: ServerShared) throws(SystemError) {
         self.index = index
         self.shared = shared
+        timeouts = ConnectionTimeouts(shared.configuration)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
         wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
@@ -92,7 +96,7 @@ final class EventLoop: @unchecked Sendable {
         }
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
-            let n = epoll_wait(epollFD, &events, Int32(events.count), 100)
+            let n = epoll_wait(epollFD, &events, Int32(events.count), waitMilliseconds(now: monotonicNanoseconds()))
             let now = monotonicNanoseconds()
             if n > 0 {
                 for i in 0..<Int(n) {
@@ -106,8 +110,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             flushDirty()
-            if now &- lastTick >= 100_000_000 {
-                lastTick = now
+            if (timers.first?.deadline ?? .max) <= now || (acceptPausedUntil ?? .max) <= now {
                 checkDeadlines(now: now)
                 flushDirty()
             }
@@ -178,6 +181,7 @@ final class EventLoop: @unchecked Sendable {
         connections[id] = connection
         connection.registeredEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
         register(fd: fd, tag: id, events: connection.registeredEvents)
+        scheduleDeadline(connection, now: now)
     }
 
     // MARK: Reading
@@ -225,7 +229,7 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         // A half-closed client still gets the answers to what it sent (RFC 9112 §9.6).
-        updateInterest(connection)
+        updateInterest(connection, now: now)
     }
 
     /// Turns buffered bytes into requests and hands them to the handler, up to the pipeline limit.
@@ -334,7 +338,7 @@ final class EventLoop: @unchecked Sendable {
                     processInput(connection, now: now)
                 }
                 if draining && connection.isIdle { beginClose(connection, now: now); continue }
-                updateInterest(connection)
+                updateInterest(connection, now: now)
             }
         }
     }
@@ -349,7 +353,7 @@ final class EventLoop: @unchecked Sendable {
                 connection.outputOffset += n
                 connection.lastWriteProgressAt = now
             case .wouldBlock:
-                updateInterest(connection)
+                updateInterest(connection, now: now)
                 return
             case .closed:
                 closeConnection(connection)
@@ -363,7 +367,7 @@ final class EventLoop: @unchecked Sendable {
         } else if connection.peerClosed && connection.slots.isEmpty && connection.inFlight == 0 {
             closeConnection(connection)
         } else {
-            updateInterest(connection)
+            updateInterest(connection, now: now)
         }
     }
 
@@ -375,10 +379,10 @@ final class EventLoop: @unchecked Sendable {
         shutdown(connection.fd, Int32(SHUT_WR))
         connection.lingerDeadline = now + 2_000_000_000
         connection.stopReading = true
-        updateInterest(connection)
+        updateInterest(connection, now: now)
     }
 
-    private func updateInterest(_ connection: Connection) {
+    private func updateInterest(_ connection: Connection, now: UInt64) {
         guard connections[connection.id] != nil else { return }
         var events: UInt32 = 0
         let wantsRead = connection.lingerDeadline != nil
@@ -391,10 +395,12 @@ final class EventLoop: @unchecked Sendable {
             var event = epoll_event(events: events, data: epoll_data_t(u64: connection.id))
             epoll_ctl(epollFD, EPOLL_CTL_MOD, connection.fd, &event)
         }
+        scheduleDeadline(connection, now: now)
     }
 
     private func closeConnection(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.timer.cancel()
         unregister(fd: connection.fd)
         closeRaw(connection.fd)
     }
@@ -407,38 +413,55 @@ final class EventLoop: @unchecked Sendable {
     // MARK: Deadlines and shutdown
 
     private func checkDeadlines(now: UInt64) {
-        let configuration = shared.configuration
         if let until = acceptPausedUntil, now >= until, !draining {
             acceptPausedUntil = nil
             register(fd: shared.listenerFD, tag: Self.listenerTag, events: EPOLLIN.rawValue)
             listening = true
         }
-        for connection in Array(connections.values) {
-            if let linger = connection.lingerDeadline {
-                if now >= linger { closeConnection(connection) }
+        while let entry = timers.popDue(now: now, isLive: { connections[$0.connectionID]?.timer.holds($0) == true }) {
+            guard let connection = connections[entry.connectionID] else { continue }
+            connection.timer.cancel()
+            switch timeouts.expired(connection.timeoutState, now: now) {
+            case .closeSilently, .closeSlowReader, .lingerOver:
+                closeConnection(connection)
                 continue
+            case .answer(let error):
+                fail(connection, error, now: now)
+            case nil:
+                break
             }
-            if connection.hasPendingOutput {
-                // A client that stopped reading its responses (slow reader).
-                if elapsed(since: connection.lastWriteProgressAt, now: now) >= configuration.bodyTimeout.nanoseconds { closeConnection(connection) }
-                continue
-            }
-            if connection.stopReading { continue }
-            switch connection.parser.phase {
-            case .idle:
-                guard connection.slots.isEmpty && connection.inFlight == 0 else { continue }
-                let limit = connection.requestsServed == 0 ? configuration.headTimeout : configuration.idleTimeout
-                if elapsed(since: connection.idleSince, now: now) >= limit.nanoseconds { closeConnection(connection) }
-            case .head:
-                let started = connection.headStartedAt ?? now
-                if connection.headStartedAt == nil { connection.headStartedAt = now }
-                if elapsed(since: started, now: now) >= configuration.headTimeout.nanoseconds { fail(connection, .headTimeout, now: now) }
-            case .body:
-                if elapsed(since: connection.lastBodyProgressAt, now: now) >= configuration.bodyTimeout.nanoseconds {
-                    fail(connection, .bodyTimeout, now: now)
-                }
-            }
+            // The deadline moved later (activity), or a new one applies after the 408.
+            scheduleDeadline(connection, now: now)
         }
+        // Entries of closed connections and moved deadlines wait for their turn at the top; drop
+        // them in one pass when they outnumber the live ones, so the heap stays O(connections).
+        if timers.count > 2 * connections.count + 1024 {
+            timers.compact { entry in connections[entry.connectionID]?.timer.holds(entry) == true }
+        }
+    }
+
+    /// Puts the connection's deadline in the queue when it is earlier than the one already there
+    /// (`DeadlineQueue.schedule`): a busy keep-alive connection pushes nothing per request.
+    private func scheduleDeadline(_ connection: Connection, now: UInt64) {
+        if connection.parser.phase == .head && connection.headStartedAt == nil && !connection.stopReading
+            && connection.lingerDeadline == nil {
+            // The head clock starts when its first byte is seen (slowloris: absolute, never reset).
+            connection.headStartedAt = now
+        }
+        guard let (deadline, _) = timeouts.next(connection.timeoutState, now: now) else { return }
+        timers.schedule(deadline, for: connection.id, slot: &connection.timer)
+    }
+
+    /// How long `epoll_wait` may sleep: until the earliest timer, paused accept or end of the
+    /// shutdown grace period; -1 (until an event) when there is none.
+    private func waitMilliseconds(now: UInt64) -> Int32 {
+        var earliest = timers.first?.deadline
+        if let until = acceptPausedUntil { earliest = min(earliest ?? until, until) }
+        if draining { earliest = min(earliest ?? drainDeadline, drainDeadline) }
+        guard let earliest else { return -1 }
+        guard earliest > now else { return 0 }
+        let milliseconds = (earliest - now + 999_999) / 1_000_000
+        return Int32(min(milliseconds, UInt64(Int32.max)))
     }
 
     private func startDraining() {
@@ -457,9 +480,6 @@ final class EventLoop: @unchecked Sendable {
     }
 
     // MARK: Helpers
-
-    /// Time since `since`, zero when `since` is later (timestamps are taken at slightly different moments).
-    private func elapsed(since: UInt64, now: UInt64) -> UInt64 { now > since ? now - since : 0 }
 
     private func register(fd: Int32, tag: UInt64, events: UInt32) {
         var event = epoll_event(events: events, data: epoll_data_t(u64: tag))
