@@ -57,25 +57,29 @@ struct DatabaseTests {
         #expect(batches >= 1 && batches < 64)
     }
 
+    /// No sleep decides the outcome: the hold is far longer than any scheduling delay, and the
+    /// request's job is sent once the writer has taken the background one (the queue is empty).
     @Test func backgroundJob_waitsBrieflySoARequestJobSharesItsCommit() async throws {
-        // A long hold, so a loaded machine's slow 20 ms sleep cannot outlast it.
-        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 1_000_000 }
+        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 30_000_000 }
         defer { database.close() }
         let before = database.writeStatistics
         let background = Mutex<Bool>(false)
         database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('background')") }) { _ in
             background.withLock { $0 = true }
         }
-        try await Task.sleep(for: .milliseconds(20))
+        while database.writeBacklog > 0 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(background.withLock { $0 } == false, "held for a foreground job")
         try await database.write { try $0.run("INSERT INTO item(name) VALUES ('request')") }
         #expect(database.writeStatistics.batches - before.batches == 1, "one commit for both")
         #expect(try await Self.names(in: database) == ["background", "request"])
+    }
 
-        // Alone, a background job still commits once the delay has passed.
+    @Test func backgroundJob_alone_stillCommitsOnceTheDelayHasPassed() async throws {
+        let database = try await Self.makeWithItems { $0.backgroundDelayMicroseconds = 50_000 }
+        defer { database.close() }
         let alone = Mutex<Bool>(false)
         database.write(background: true, { try $0.run("INSERT INTO item(name) VALUES ('alone')") }) { _ in alone.withLock { $0 = true } }
-        for _ in 0..<100 where !alone.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<400 where !alone.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(25)) }
         #expect(alone.withLock { $0 })
     }
 
