@@ -68,6 +68,24 @@ final class Connection {
             lastBodyProgressAt: lastBodyProgressAt)
     }
 
+    /// Room for one more parsed request: the pipeline and the output buffer are below their limits.
+    func canTakeRequest(maxPipelineDepth: Int, maxBufferedOutput: Int) -> Bool {
+        !stopReading && slots.count < maxPipelineDepth && output.count - outputOffset < maxBufferedOutput
+    }
+
+    /// Whether the loop keeps read interest: while lingering (to discard), or while another
+    /// request could be taken (backpressure by not reading otherwise).
+    func wantsRead(maxPipelineDepth: Int, maxBufferedOutput: Int) -> Bool {
+        lingerDeadline != nil
+            || (!peerClosed && canTakeRequest(maxPipelineDepth: maxPipelineDepth, maxBufferedOutput: maxBufferedOutput))
+    }
+
+    /// The peer closed and every answer it is owed has been sent: an unfinished request can no
+    /// longer complete, so close (a half-closed client still gets its answers, RFC 9112 §9.6).
+    var isDoneAfterPeerClose: Bool {
+        peerClosed && slots.isEmpty && inFlight == 0 && !hasPendingOutput
+    }
+
     /// Nothing received, nothing owed: safe to close at shutdown or on idle timeout.
     var isIdle: Bool {
         slots.isEmpty && inFlight == 0 && !hasPendingOutput && parser.phase != .body

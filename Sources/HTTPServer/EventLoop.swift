@@ -223,7 +223,7 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         processInput(connection, now: now)
-        if connection.peerClosed && connection.slots.isEmpty && connection.inFlight == 0 && !connection.hasPendingOutput {
+        if connection.isDoneAfterPeerClose {
             // Nothing owed, and an unfinished request can no longer complete.
             closeConnection(connection)
             return
@@ -235,8 +235,7 @@ final class EventLoop: @unchecked Sendable {
     /// Turns buffered bytes into requests and hands them to the handler, up to the pipeline limit.
     private func processInput(_ connection: Connection, now: UInt64) {
         let configuration = shared.configuration
-        while !connection.stopReading && connection.slots.count < configuration.maxPipelineDepth
-                && connection.output.count - connection.outputOffset < Self.maxBufferedOutput {
+        while connection.canTakeRequest(maxPipelineDepth: configuration.maxPipelineDepth, maxBufferedOutput: Self.maxBufferedOutput) {
             let event = connection.parser.next()
             switch event {
             case .needMore:
@@ -364,7 +363,7 @@ final class EventLoop: @unchecked Sendable {
         connection.outputOffset = 0
         if connection.closeAfterOutput {
             beginClose(connection, now: now)
-        } else if connection.peerClosed && connection.slots.isEmpty && connection.inFlight == 0 {
+        } else if connection.isDoneAfterPeerClose {
             closeConnection(connection)
         } else {
             updateInterest(connection, now: now)
@@ -385,10 +384,7 @@ final class EventLoop: @unchecked Sendable {
     private func updateInterest(_ connection: Connection, now: UInt64) {
         guard connections[connection.id] != nil else { return }
         var events: UInt32 = 0
-        let wantsRead = connection.lingerDeadline != nil
-            || (!connection.stopReading && !connection.peerClosed && connection.slots.count < shared.configuration.maxPipelineDepth
-                && connection.output.count - connection.outputOffset < Self.maxBufferedOutput)
-        if wantsRead { events |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
+        if connection.wantsRead(maxPipelineDepth: shared.configuration.maxPipelineDepth, maxBufferedOutput: Self.maxBufferedOutput) { events |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
         if connection.hasPendingOutput { events |= EPOLLOUT.rawValue }
         if events != connection.registeredEvents {
             connection.registeredEvents = events
