@@ -687,6 +687,24 @@ def phase_idle(args):
     finish_phase(args, record, sampler, fds_base)
 
 
+async def keep_connected(port, stop, errors, session):
+    """Runs `session(reader, writer)` on a connection until `stop`, reconnecting when it ends;
+    connect and session failures are counted in `errors` by exception name."""
+    while not stop.is_set():
+        try:
+            reader, writer = await asyncio.open_connection(HOST, port)
+        except OSError as e:
+            errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+            await asyncio.sleep(0.05)
+            continue
+        try:
+            await session(reader, writer)
+        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError, IndexError) as e:
+            errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+        finally:
+            writer.transport.abort()
+
+
 # ---- phase 4: sign-in flood ----------------------------------------------------------------
 
 async def signin_flood(args):
@@ -697,25 +715,18 @@ async def signin_flood(args):
 
     async def one(i):
         n = 0
-        while not stop.is_set():
-            try:
-                reader, writer = await asyncio.open_connection(HOST, args.port)
-            except OSError as e:
-                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                while not stop.is_set():
-                    n += 1
-                    body = json.dumps({"account": f"nobody-{i}-{n}", "password": "guess"}).encode()
-                    writer.write(b"POST /api/auth:signIn HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                    status = await asyncio.wait_for(read_one_response(reader), timeout=30)
-                    statuses[str(status)] = statuses.get(str(status), 0) + 1
-            except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError, IndexError) as e:
-                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
-            finally:
-                writer.transport.abort()
+
+        async def session(reader, writer):
+            nonlocal n
+            while not stop.is_set():
+                n += 1
+                body = json.dumps({"account": f"nobody-{i}-{n}", "password": "guess"}).encode()
+                writer.write(b"POST /api/auth:signIn HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                status = await asyncio.wait_for(read_one_response(reader), timeout=30)
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+        await keep_connected(args.port, stop, errors, session)
 
     fds_base = baseline_fds(args.results) or open_fds(args.pid)
     record = {"phase": "signin", "rss_before_kib": rss_kib(args.pid)}
@@ -760,29 +771,22 @@ async def write_overload(args):
     async def one(i):
         n = 0
         await asyncio.sleep(i * 0.002)   # ramp up over ~1 s
-        while not stop.is_set():
-            try:
-                reader, writer = await asyncio.open_connection(HOST, args.port)
-            except OSError as e:
-                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                while not stop.is_set():
-                    batch = []
-                    for _ in range(args.depth):
-                        n += 1
-                        batch.append(create_request(f"overload {i}-{n}"))
-                    writer.write(b"".join(batch))
-                    for _ in batch:   # every answer is read, so each 2xx is known
-                        status, body = await asyncio.wait_for(read_with_body(reader), timeout=60)
-                        statuses[str(status)] = statuses.get(str(status), 0) + 1
-                        if 200 <= status < 300:
-                            ids.append(created_id(body))
-            except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError, IndexError) as e:
-                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
-            finally:
-                writer.transport.abort()
+
+        async def session(reader, writer):
+            nonlocal n
+            while not stop.is_set():
+                batch = []
+                for _ in range(args.depth):
+                    n += 1
+                    batch.append(create_request(f"overload {i}-{n}"))
+                writer.write(b"".join(batch))
+                for _ in batch:   # every answer is read, so each 2xx is known
+                    status, body = await asyncio.wait_for(read_with_body(reader), timeout=60)
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
+                    if 200 <= status < 300:
+                        ids.append(created_id(body))
+
+        await keep_connected(args.port, stop, errors, session)
 
     fds_base = baseline_fds(args.results) or open_fds(args.pid)
     record = {"phase": "overload", "rss_before_kib": rss_kib(args.pid)}
