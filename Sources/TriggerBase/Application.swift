@@ -302,7 +302,10 @@ public final class Application: Sendable {
         var scope = ResourceService.Scope()
         switch field.type {
         case .belongsTo:
-            guard action == "get" || action == "list" else { throw Route.methodNotAllowed("GET, HEAD") }
+            // A to-one relation is read here (list and get); it is changed by set / remove above.
+            guard action == "get" || action == "list" else {
+                throw APIError(status: 404, code: "NOT_FOUND", message: "unknown action '\(collection).\(relation):\(action)'")
+            }
             scope.sql = "t0.\"id\" = ?"
             scope.parameters = [parent[field.foreignKey!]?.intValue.map { .integer($0) } ?? .null]
             return try await resources.handle(collection: target, action: "get", id: nil, request: request, query: query, access: access, scope: scope)

@@ -24,11 +24,7 @@ final class LoadShedder: Sendable {
     }
 
     /// The answer to a refused request.
-    static let overloaded: APIError = {
-        var error = APIError(status: 503, code: "OVERLOADED", message: "the server is overloaded; retry later")
-        error.headers = [("Retry-After", "1")]
-        return error
-    }()
+    static let overloaded = APIError.overloaded("the server is overloaded; retry later")
 
     /// Takes a place for one request; false (and counted) when all are taken. Pair with `finish`.
     func begin() -> Bool {

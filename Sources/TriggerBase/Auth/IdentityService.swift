@@ -82,9 +82,7 @@ struct IdentityService: Sendable {
     /// `body` on the hasher, its refusal answered 503 `OVERLOADED` (sign-ins are capped lower, by the throttle).
     static func onHasher<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch is PasswordHasher.Busy {
-            var error = APIError(status: 503, code: "OVERLOADED", message: "too many password hashes are waiting; try again")
-            error.headers = [("Retry-After", "1")]
-            throw error
+            throw APIError.overloaded("too many password hashes are waiting; try again")
         }
     }
 

@@ -42,6 +42,13 @@ struct APIError: Error, Sendable, Equatable {
     static func validation(_ field: String, _ message: String) -> APIError {
         APIError(status: 400, code: "VALIDATION_ERROR", message: message, field: field)
     }
+    /// 503 `OVERLOADED` with `Retry-After: 1`: work refused at the door so queues stay bounded
+    /// (load shedding, a full password-hashing queue).
+    static func overloaded(_ message: String) -> APIError {
+        var error = APIError(status: 503, code: "OVERLOADED", message: message)
+        error.headers = [("Retry-After", "1")]
+        return error
+    }
     static func internalError(_ requestID: String) -> APIError {
         APIError(status: 500, code: "INTERNAL_ERROR", message: "internal error (request \(requestID))")
     }
