@@ -45,25 +45,34 @@ struct TransactionHooksTests {
         #expect(journal.all == ["commit", "at once"], "outside a transaction an afterCommit action runs at once")
     }
 
-    @Test func jobThatThrows_undoesItsActions_andItsNeighboursStillCommit() async throws {
-        let database = try await DatabaseTests.makeWithItems()
-        defer { database.close() }
-        let journal = Journal()
+    /// Registers `commit <name>` and `undo <name>` in the journal.
+    static func register(_ name: String, _ journal: Journal, _ connection: SQLiteConnection) {
+        connection.afterCommit { journal.add("commit \(name)") }
+        connection.onRollback { journal.add("undo \(name)") }
+    }
+
+    /// Runs jobs `a` and `b` in one batch (queued behind a held writer) and waits for both answers.
+    static func inOneBatch(_ database: Database, a: @escaping @Sendable (SQLiteConnection) throws -> Void,
+                           b: @escaping @Sendable (SQLiteConnection) throws -> Void) async -> Outcomes {
         let gate = WriterGate()
         gate.hold(database)
         await waitOffPool(gate.started)
         let outcomes = Outcomes()
-        database.write({ connection in
-            connection.afterCommit { journal.add("commit a") }
-            connection.onRollback { journal.add("undo a") }
-        }, completion: outcomes.record("a"))
-        database.write({ connection in
-            connection.afterCommit { journal.add("commit b") }
-            connection.onRollback { journal.add("undo b") }
-            throw JobFailure()
-        }, completion: outcomes.record("b"))
+        database.write(a, completion: outcomes.record("a"))
+        database.write(b, completion: outcomes.record("b"))
         gate.open.signal()
         await outcomes.wait(count: 2)
+        return outcomes
+    }
+
+    @Test func jobThatThrows_undoesItsActions_andItsNeighboursStillCommit() async throws {
+        let database = try await DatabaseTests.makeWithItems()
+        defer { database.close() }
+        let journal = Journal()
+        let outcomes = await Self.inOneBatch(database, a: { Self.register("a", journal, $0) }, b: { connection in
+            Self.register("b", journal, connection)
+            throw JobFailure()
+        })
         #expect(journal.all == ["undo b", "commit a"])
         #expect(outcomes.succeeded("a"))
     }
@@ -77,21 +86,10 @@ struct TransactionHooksTests {
             CREATE TABLE child(id INTEGER PRIMARY KEY, parentId INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)
             """)])
         let journal = Journal()
-        let gate = WriterGate()
-        gate.hold(database)
-        await waitOffPool(gate.started)
-        let outcomes = Outcomes()
-        database.write({ connection in
-            connection.afterCommit { journal.add("commit a") }
-            connection.onRollback { journal.add("undo a") }
-        }, completion: outcomes.record("a"))
-        database.write({ connection in
+        let outcomes = await Self.inOneBatch(database, a: { Self.register("a", journal, $0) }, b: { connection in
             try connection.run("INSERT INTO child(parentId) VALUES (42)")
-            connection.afterCommit { journal.add("commit b") }
-            connection.onRollback { journal.add("undo b") }
-        }, completion: outcomes.record("b"))
-        gate.open.signal()
-        await outcomes.wait(count: 2)
+            Self.register("b", journal, connection)
+        })
         #expect(outcomes.error("a") != nil && outcomes.error("b") != nil, "the batch did not commit")
         #expect(journal.all == ["undo b", "undo a"])
         // The next batch starts clean: its actions alone run.
