@@ -21,18 +21,29 @@ let package = Package(
 
         // HTTP/1.1 server: sockets, epoll loops, parser. Knows nothing of TriggerBase.
         .target(name: "HTTPServer", dependencies: ["CLinux", "Logging"]),
-        // SQLite wrapper, single writer with group commit, read pool, migrations. Knows nothing of HTTP.
-        .target(name: "Storage", dependencies: ["CSQLite", "Logging"]),
-        // The application: routes, resources, auth, workflows.
-        .target(name: "TriggerBase", dependencies: ["HTTPServer", "Storage", "JSON", "Logging", "CCrypto"]),
+        // What TriggerBase stores and accepts, as plain values: names, collection definitions and
+        // the catalogue, execution statuses, timestamps, and the domain error every layer throws.
+        .target(name: "Model", dependencies: ["JSON"]),
+        // The storage interface and its SQLite implementation: the single writer with group commit,
+        // the read pool, migrations, and the stores that own every SQL statement. Knows nothing of HTTP.
+        .target(name: "Storage", dependencies: ["CSQLite", "Logging", "JSON", "Model"]),
+        // Domain targets: none of them knows HTTP.
+        .target(name: "Records", dependencies: ["Storage", "Model", "JSON"]),
+        .target(name: "Auth", dependencies: ["Records", "Storage", "Model", "JSON", "CCrypto", "CLinux"]),
+        .target(name: "Workflows", dependencies: ["Records", "Auth", "Storage", "Model", "JSON", "Logging"]),
+        .target(name: "RecordWorkflows", dependencies: ["Workflows", "Records", "Auth", "Storage", "Model", "JSON"]),
+        // HTTP to domain calls and domain errors to statuses: routes, services, the application.
+        .target(name: "API", dependencies: ["HTTPServer", "RecordWorkflows", "Workflows", "Auth", "Records", "Storage",
+                                            "Model", "JSON", "Logging"]),
         // The command line: parsing, configuration, wiring, signals.
-        .executableTarget(name: "triggerbase", dependencies: ["TriggerBase", "HTTPServer", "Logging"]),
+        .executableTarget(name: "triggerbase", dependencies: ["API", "HTTPServer", "Logging"]),
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CLinux"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "TriggerBaseTests", dependencies: ["TriggerBase", "HTTPServer", "Storage", "JSON", "CLinux"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Model"]),
+        .testTarget(name: "TriggerBaseTests", dependencies: ["API", "RecordWorkflows", "Workflows", "Auth", "Records", "Storage", "Model",
+                                                             "HTTPServer", "JSON", "CLinux"]),
     ],
     swiftLanguageModes: [.v6]
 )

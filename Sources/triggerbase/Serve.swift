@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Logging
-import TriggerBase
+import API
 
 /// `triggerbase serve`: wires the application to the HTTP server and handles SIGTERM / SIGINT.
 enum Serve {

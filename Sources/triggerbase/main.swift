@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
 import Logging
-import TriggerBase
+import API
 
 /// Entry point: parse the command line, then run it. Exit 2 on a bad command line.
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -1,7 +1,12 @@
 import Foundation
-import Storage
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// Spec 03's 401 table, in its order, against a migrated database.
 struct AuthenticatorTests {
@@ -48,7 +53,7 @@ struct AuthenticatorTests {
     }
 
     func code(_ body: () async throws -> Actor) async -> String? {
-        do { _ = try await body(); return nil } catch let error as APIError { return error.status == 401 ? error.code : "status \(error.status)" } catch { return "\(error)" }
+        do { _ = try await body(); return nil } catch let error as DomainError { return error.status == 401 ? error.code : "status \(error.status)" } catch { return "\(error)" }
     }
 
     @Test func everyRowOfThe401Table() async throws {

@@ -1,4 +1,10 @@
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 extension Catalogue {
     /// posts (scalars, a belongsTo, a belongsToMany, a hasMany), categories, tags and comments:

@@ -1,5 +1,11 @@
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// The column names relations store (issue 15 item 5): computed in `Catalogue` only, and pinned
 /// here because existing databases hold them.

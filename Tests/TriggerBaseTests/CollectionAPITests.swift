@@ -131,7 +131,13 @@ import Testing
     }
 }
 
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 typealias SystemMigrationsProbe = SystemMigrations
 
 extension CollectionAPITests {

@@ -1,5 +1,11 @@
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 struct CommandLineTests {
     func serve(_ arguments: [String], _ environment: [String: String] = [:]) throws -> ServeOptions {

@@ -1,5 +1,11 @@
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// NocoBase's status numbers, named in one enum (issue 15 item 5).
 @Suite struct ExecutionStatusTests {

@@ -1,7 +1,12 @@
 import JSON
-import Storage
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// `FilterCompiler` on its own: the SQL text and the bound parameters (values never spliced).
 @Suite struct FilterCompilerTests {
@@ -53,6 +58,6 @@ import Testing
 
     @Test(arguments: [#"{"nope": 1}"#, #"{"tags": 1}"#, #"{"title": {"$dateOn": "2026-01-01"}}"#, "[1]", "{"])
     func badFilters_areInvalidParameters(filter: String) {
-        #expect(throws: APIError.self) { try compile(filter) }
+        #expect(throws: DomainError.self) { try compile(filter) }
     }
 }

@@ -1,7 +1,12 @@
 import Foundation
-import Storage
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 struct HealthProbeTests {
     /// Polls `condition` for up to 5 s.

@@ -3,7 +3,13 @@ import HTTPServer
 import JSON
 import Synchronization
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// Issue 13, load shedding: past a limit new work is answered 503 `OVERLOADED` with `Retry-After`,
 /// reads keep being served, and everything already accepted is committed.

@@ -1,6 +1,12 @@
 import Foundation
 import Synchronization
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// A `WorkflowClock` that only moves when the test says so (STYLE: tests move a clock instead of
 /// sleeping). Sleepers wait until `advance` passes their time; every pause ever asked for is kept

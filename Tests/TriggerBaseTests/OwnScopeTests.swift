@@ -1,6 +1,12 @@
 import JSON
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// spec 03's `own` scope, written once in `OwnScope` (issue 15 item 5).
 @Suite struct OwnScopeTests {

@@ -1,7 +1,13 @@
 import Dispatch
 import Foundation
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// The hashing pool of issue 13: hashes run on its own threads, at most `threads` at once, and a
 /// caller beyond `maxWaiting` is refused at once instead of queueing without bound.

@@ -1,5 +1,11 @@
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// The one id parser (issue 15 item 5; STYLE habit 10).
 @Suite struct PositiveIDTests {
@@ -14,9 +20,9 @@ import Testing
     }
 
     @Test func route_andFilterByTk_useIt() throws {
-        #expect(throws: APIError.self) { try Route.parse("posts/+5", method: "GET") }
+        #expect(throws: DomainError.self) { try Route.parse("posts/+5", method: "GET") }
         // `%2B` is a literal `+` (a bare `+` is a space in a query string, and items are trimmed).
-        #expect(throws: APIError.self) { try QueryParameters("filterByTk=%2B5").primaryKeys() }
+        #expect(throws: DomainError.self) { try QueryParameters("filterByTk=%2B5").primaryKeys() }
         #expect(try QueryParameters("filterByTk=05,7").primaryKeys() == [5, 7])
     }
 }

@@ -1,12 +1,17 @@
 import Foundation
 import JSON
-import Storage
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// spec 02's type table: what each field type stores, reads back and refuses.
 @Suite struct RecordCodecTests {
-    func encode(_ value: JSON, _ type: FieldType, maxLength: Int? = nil) throws(APIError) -> SQLiteValue {
+    func encode(_ value: JSON, _ type: FieldType, maxLength: Int? = nil) throws(DomainError) -> SQLiteValue {
         try RecordCodec.encode(value, for: FieldDefinition(name: "f", type: type, maxLength: maxLength), path: "f")
     }
 
@@ -39,7 +44,7 @@ import Testing
         #expect {
             _ = try encode(value, type, maxLength: 3)
         } throws: { error in
-            (error as? APIError)?.status == 400 && (error as? APIError)?.items.first?.field == "f"
+            (error as? DomainError)?.status == 400 && (error as? DomainError)?.items.first?.field == "f"
         }
     }
 

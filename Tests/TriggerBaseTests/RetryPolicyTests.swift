@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// `RetryPolicy` on its own (issue 13): the schedule with a seeded generator, `Retry-After`,
 /// the deadline cap and the end of the retries.

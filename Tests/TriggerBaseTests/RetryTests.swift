@@ -1,7 +1,13 @@
 import Foundation
 import JSON
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// The retry policy over real HTTP (issue 13, item 5): request nodes honour `Retry-After` and stop
 /// after their retries, failed write steps back off and end `failed`, the dead-letter view, and

@@ -3,7 +3,13 @@ import Foundation
 import JSON
 import Synchronization
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// Issue 13: sign-in abuse is bounded (per-address budget, global cap on hashes) and never holds
 /// up writes, because hashing runs on the `PasswordHasher`, not the writer.

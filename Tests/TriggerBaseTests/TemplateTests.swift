@@ -1,6 +1,12 @@
 import JSON
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// spec 04's templates: a whole-string template keeps the value's type, inline ones render text.
 @Suite struct TemplateTests {

@@ -2,7 +2,13 @@ import Foundation
 import HTTPServer
 import JSON
 import Logging
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// The whole application in process: a temporary database seeded from `seed`, served on an
 /// ephemeral loopback port. Kept alive for the body of `withTestApp`.

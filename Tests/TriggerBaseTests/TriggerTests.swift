@@ -1,7 +1,13 @@
 import Foundation
 import JSON
 import Testing
-@testable import TriggerBase
+@testable import API
+@testable import Auth
+@testable import Model
+@testable import Records
+@testable import RecordWorkflows
+@testable import Storage
+@testable import Workflows
 
 /// Spec 04's post-action trigger over HTTP: which workflows fire, how often, with which subject and
 /// context — read back from `X-Workflow-Executions` / `X-Workflows-Ignored`, the `executions` rows
@@ -262,7 +268,7 @@ import Testing
                 try definition.merge(["enabled": true, "config": ["collection": "posts"]])
                 _ = try WorkflowService.insert(definition, versionNumber: 1, actorID: nil, connection)
                 try registry.reload(connection)
-                throw APIError.badRequest("rolled back on purpose")
+                throw DomainError.badRequest("rolled back on purpose")
             }, completion: { _ in semaphore.signal() })
             semaphore.wait()
             let response = try app.client().request("POST", "/api/posts:create?triggerWorkflows=ghost", body: #"{"title":"Hello"}"#)

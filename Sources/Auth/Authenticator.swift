@@ -1,0 +1,96 @@
+import Foundation
+import Model
+import Storage
+
+/// Who a request acts as (spec 03): a user (nil for anonymous) and the role it acts in.
+package struct Actor: Sendable, Equatable {
+    package var userID: Int64?
+    package var roleName: String
+    /// The token used, so `auth:signOut` can revoke it.
+    package var tokenID: Int64?
+    /// When the token expires (RFC 3339), for the authentication cache.
+    package var expiresAt: String? = nil
+
+    package init(userID: Int64? = nil, roleName: String, tokenID: Int64? = nil, expiresAt: String? = nil) {
+        self.userID = userID
+        self.roleName = roleName
+        self.tokenID = tokenID
+        self.expiresAt = expiresAt
+    }
+
+    package static let anonymous = Actor(userID: nil, roleName: "anonymous", tokenID: nil)
+}
+
+/// Turns a request's token and `X-Role` into an `Actor`, making spec 03's checks in its order and
+/// answering each failure with its 401 code. Tokens are looked up by SHA-256 digest, so the
+/// lookup's timing cannot depend on how much of a guessed token was right.
+package enum Authenticator {
+    /// Longest token we look up; anything longer is malformed.
+    package static let maxTokenLength = 512
+
+    /// `Authorization: Bearer <token>` (scheme case-insensitive), else the `token` query parameter.
+    package static func token(authorization: String?, queryToken: String?) -> String? {
+        if let authorization {
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+            return authorization.isEmpty ? nil : ""
+        }
+        if let queryToken, !queryToken.isEmpty { return queryToken }
+        return nil
+    }
+
+    package static func unauthorized(_ code: String, _ message: String) -> DomainError {
+        DomainError(.unauthenticated, code: code, message: message)
+    }
+
+    /// The actor for `token` and `requestedRole` (the `X-Role` header); `now` is RFC 3339 UTC.
+    package static func authenticate(token: String?, requestedRole: String?, connection: SQLiteConnection, now: String) throws -> Actor {
+        guard let token else { return .anonymous }
+        guard !token.isEmpty, token.utf8.count <= maxTokenLength, token.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw unauthorized("INVALID_TOKEN", "the token is malformed")
+        }
+        let rows = try connection.query("""
+            SELECT "id", "userId", "role", "expiresAt", "revokedAt" FROM "tokens" WHERE "digest" = ?
+            """, [.text(Crypto.tokenDigest(token))])
+        guard let row = rows.first, let tokenID = row["id"]?.int64, let userID = row["userId"]?.int64 else {
+            throw unauthorized("INVALID_TOKEN", "the token is not valid")
+        }
+        if row["revokedAt"]?.isNull == false { throw unauthorized("BLOCKED_TOKEN", "the token has been revoked") }
+        let expiresAt = row["expiresAt"]?.string
+        if let expires = expiresAt, expires <= now { throw unauthorized("EXPIRED_SESSION", "the token has expired") }
+        guard try !connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ?", [.integer(userID)]).isEmpty else {
+            throw unauthorized("NOT_EXIST_USER", "the token's user no longer exists")
+        }
+        let roles = try connection.query("""
+            SELECT "roleName", "isDefault" FROM "userRoles" WHERE "userId" = ? ORDER BY "isDefault" DESC, "roleName"
+            """, [.integer(userID)]).compactMap { $0["roleName"]?.string }
+        guard !roles.isEmpty else { throw unauthorized("USER_HAS_NO_ROLES_ERR", "the user holds no role") }
+        // An API key pinned to a role always acts as it, whatever X-Role says.
+        if let pinned = row["role"]?.string {
+            guard roles.contains(pinned) || pinned == "anonymous" else {
+                throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user no longer holds the role '\(pinned)'")
+            }
+            return Actor(userID: userID, roleName: pinned, tokenID: tokenID, expiresAt: expiresAt)
+        }
+        if let requested = requestedRole?.trimmingCharacters(in: .whitespaces), !requested.isEmpty {
+            guard requested == "anonymous" || roles.contains(requested) else {
+                throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user does not hold the role '\(requested)'")
+            }
+            return Actor(userID: userID, roleName: requested, tokenID: tokenID, expiresAt: expiresAt)
+        }
+        return Actor(userID: userID, roleName: roles[0], tokenID: tokenID, expiresAt: expiresAt)
+    }
+
+    /// Stores a new token for `userID` and returns it (the only time it exists in clear).
+    package static func issueToken(userID: Int64, name: String?, role: String?, expiresAt: String?, connection: SQLiteConnection,
+                           token: String = Crypto.newToken()) throws -> (id: Int64, token: String) {
+        try connection.run("""
+            INSERT INTO "tokens" ("digest", "userId", "name", "role", "expiresAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?)
+            """, [.text(Crypto.tokenDigest(token)), .integer(userID), name.map { .text($0) } ?? .null,
+                  role.map { .text($0) } ?? .null, expiresAt.map { .text($0) } ?? .null, .text(Timestamp.now())])
+        return (connection.lastInsertRowID, token)
+    }
+}
+

@@ -1,0 +1,156 @@
+import Auth
+import JSON
+import Logging
+import Model
+import Records
+import Storage
+
+/// The workflow side of a write: what the resource actions call to fire workflows inside their
+/// write job, and to run the sync ones and shape the answer after the commit (spec 04).
+package final class WorkflowRuntime: Sendable {
+    package let registry: WorkflowRegistry
+    package let engine: ExecutionEngine
+    package let requests: RequestNode
+    package let dispatcher: Dispatcher
+    package let counters = ExecutionCounters()
+    /// The application's request threads: sync answers and dispatcher tasks run there, never on
+    /// the shared cooperative pool (which a busy caller could fill).
+    package let executor: any TaskExecutor
+    private let database: Database
+    package let logger: Logger
+
+    /// `clock` is the time workflows go by (delays, timeouts, retry pauses); tests pass a manual one.
+    package init(database: Database, schema: SchemaState, logger: Logger, executor: any TaskExecutor,
+         clock: any WorkflowClock = SystemWorkflowClock()) {
+        registry = WorkflowRegistry()
+        engine = ExecutionEngine(registry: registry, schema: schema, clock: clock)
+        requests = RequestNode(clock: clock)
+        dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger,
+                                counters: counters, executor: executor, clock: clock)
+        self.database = database
+        self.logger = logger
+        self.executor = executor
+        database.addCommitObserver { [dispatcher] in dispatcher.commitObserved() }
+    }
+
+    /// A write's result: the answer's `data` and the workflows it fired.
+    package struct WriteOutcome: Sendable {
+        package var data: JSON
+        package var fired = FiredWorkflows()
+
+        package init(data: JSON, fired: FiredWorkflows = FiredWorkflows()) {
+            self.data = data
+            self.fired = fired
+        }
+    }
+
+    /// Inside a write job: fires the workflows for an action's records (see `PostActionTrigger`).
+    /// For a destroy, `plan` before deleting and `insert` after.
+    package func plan(action: String, collection: String, affected: [Int64], nested: [(collection: String, id: Int64)],
+              request: TriggerRequest, actor: Actor, store: RecordStore, stored: (collection: String, records: [Int64: JSONObject])? = nil,
+              fired: inout FiredWorkflows) throws -> [PostActionTrigger.Run] {
+        let index = registry.current
+        guard !request.items.isEmpty || !index.global.isEmpty else { return [] }
+        return try PostActionTrigger(index: index, store: store, actor: actor, stored: stored)
+            .plan(action: action, collection: collection, affected: affected, nested: nested, request: request, fired: &fired)
+    }
+
+    /// Inside a write job: one execution row per planned run, with context `{data, user, roleName}`
+    /// plus `context` (`event` for record-workflow events). `user` is the caller's record when it
+    /// has it (cached with the authentication); otherwise it is read here.
+    package func insert(_ runs: [PostActionTrigger.Run], actor: Actor, user: JSON, store: RecordStore, fired: inout FiredWorkflows,
+                context extra: JSONObject = [:]) throws {
+        guard !runs.isEmpty else { return }
+        var user = user
+        if user.isNull, let userID = actor.userID, let record = try store.record("users", id: userID) { user = .object(record) }
+        for run in runs {
+            var context: JSONObject = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
+            for (key, value) in extra { context[key] = value }
+            let (id, started) = try insertExecution(run.version, context: .object(context), connection: store.connection)
+            fired.executionIDs.append(id)
+            if started { fired.syncExecutionIDs.append(id) }
+        }
+    }
+
+    /// The one place execution rows are written, inside the caller's write job (the outbox):
+    /// `queued` for the dispatcher — which the commit then wakes — or already `started` when the
+    /// caller runs it itself (a sync workflow, or `runHere`).
+    package func insertExecution(_ version: WorkflowVersion, context: JSON, businessKey: String? = nil, runHere: Bool = false,
+                         connection: SQLiteConnection) throws -> (id: Int64, started: Bool) {
+        let started = version.sync || runHere
+        let now: SQLiteValue = .text(Timestamp.now())
+        try connection.run("""
+            INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [now, now, .integer(version.id), .text(version.key), started ? .integer(ExecutionStatus.started.rawValue) : .null, .text(context.serialized()),
+                  businessKey.map { .text($0) } ?? .null, started ? now : .null])
+        if !started { dispatcher.noteQueued() }
+        return (connection.lastInsertRowID, started)
+    }
+
+    package enum SyncVerdict: Sendable {
+        case resolved([JSON])
+        case endFailed([JSON])
+        case failed(Int64)
+    }
+
+    /// Runs sync executions one after another. An `end` node that resolves stops the rest; a
+    /// failure stops them too. Executions that never ran end `canceled`.
+    package func runSync(_ ids: [Int64]) async -> SyncVerdict {
+        var messages: [JSON] = []
+        for (index, id) in ids.enumerated() {
+            var completing: ExecutionEngine.NodeResult?
+            var verdict: SyncVerdict?
+            var stopRest = false
+            steps: while true {
+                let advance: ExecutionEngine.Advance
+                do {
+                    advance = try await database.write { [engine, completing] connection in
+                        try engine.advance(id, completing: completing, connection: connection)
+                    }
+                } catch {
+                    logger.error("sync execution failed", ["executionId": .int(Int(id)), "error": .string("\(error)")])
+                    verdict = .failed(id)
+                    break steps
+                }
+                messages += advance.messages
+                switch advance.step {
+                case .request(let call):
+                    completing = await requests.send(call)
+                case .wait:
+                    // Cannot happen (delay nodes are refused in sync workflows); leave it to the dispatcher.
+                    await dispatcher.recheck([id])
+                    verdict = .failed(id)
+                    break steps
+                case .finished(let status, let byEnd):
+                    if !advance.key.isEmpty { counters.record(key: advance.key, status: status) }
+                    if status == .resolved { stopRest = byEnd }
+                    else { verdict = byEnd && status == .failed ? .endFailed(messages) : .failed(id) }
+                    break steps
+                }
+            }
+            if verdict != nil || stopRest {
+                await cancel(Array(ids[(index + 1)...]))
+                return verdict ?? .resolved(messages)
+            }
+        }
+        return .resolved(messages)
+    }
+
+    /// Ends executions that have not finished (queued or started) as `canceled`.
+    package func cancel(_ ids: [Int64]) async {
+        guard !ids.isEmpty else { return }
+        do {
+            try await database.write { connection in
+                let stamp: SQLiteValue = .text(Timestamp.now())
+                for id in ids {
+                    try connection.run("""
+                        UPDATE "executions" SET "status" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = ?)
+                        """, [.integer(ExecutionStatus.canceled.rawValue), stamp, stamp, .integer(id), .integer(ExecutionStatus.started.rawValue)])
+                }
+            }
+        } catch {
+            logger.error("cannot cancel executions", ["error": .string("\(error)")])
+        }
+    }
+}
