@@ -8,7 +8,7 @@ import Synchronization
 /// Level-triggered epoll; read interest is dropped while a connection's pipeline is full or its
 /// output is backed up (backpressure by not reading). Deadlines live in a `DeadlineQueue`; a pass
 /// pops only the due ones, `ConnectionTimeouts` decides what each means, and `epoll_wait` sleeps
-/// until the earliest.
+/// until the earliest. Time comes from the configuration's `HTTPServerClock`.
 ///
 /// Thread safety (`@unchecked Sendable`): every stored `var` is read and written only on the loop's
 /// own thread, inside `run()`. Other threads reach the loop only through `deliver`, `adopt` and
@@ -26,6 +26,7 @@ final class EventLoop: @unchecked Sendable {
 
     let index: Int
     private let shared: ServerShared
+    private let clock: any HTTPServerClock
     private let epollFD: Int32
     private let wakeFD: Int32
     private let inbox = Mutex<[Message]>([])
@@ -48,6 +49,7 @@ final class EventLoop: @unchecked Sendable {
     init(index: Int, shared: ServerShared) throws(SystemError) {
         self.index = index
         self.shared = shared
+        clock = shared.configuration.clock
         timeouts = ConnectionTimeouts(shared.configuration)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
@@ -96,8 +98,8 @@ final class EventLoop: @unchecked Sendable {
         }
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         while true {
-            let n = epoll_wait(epollFD, &events, Int32(events.count), waitMilliseconds(now: monotonicNanoseconds()))
-            let now = monotonicNanoseconds()
+            let n = epoll_wait(epollFD, &events, Int32(events.count), waitMilliseconds(now: clock.now()))
+            let now = clock.now()
             if n > 0 {
                 for i in 0..<Int(n) {
                     let tag = events[i].data.u64
@@ -135,7 +137,7 @@ final class EventLoop: @unchecked Sendable {
         case .deliver(let connectionID, let sequence, let response):
             complete(connectionID: connectionID, sequence: sequence, response: response)
         case .adopt(let fd, let remoteAddress):
-            if draining { closeRaw(fd) } else { addConnection(fd: fd, remoteAddress: remoteAddress, now: monotonicNanoseconds()) }
+            if draining { closeRaw(fd) } else { addConnection(fd: fd, remoteAddress: remoteAddress, now: clock.now()) }
         case .shutdown:
             startDraining()
         }
@@ -312,7 +314,7 @@ final class EventLoop: @unchecked Sendable {
         slot.bytes = bytes
         connection.slots[index] = slot
         shared.accessLog(method: slot.method, target: slot.target, status: response.status, requestID: slot.requestID,
-                         startedAt: slot.startedAt, now: monotonicNanoseconds())
+                         startedAt: slot.startedAt, now: clock.now())
         markDirty(connection)
     }
 
@@ -322,7 +324,7 @@ final class EventLoop: @unchecked Sendable {
         while !dirty.isEmpty {
             let ids = dirty
             dirty.removeAll(keepingCapacity: true)
-            let now = monotonicNanoseconds()
+            let now = clock.now()
             for id in ids {
                 guard let connection = connections[id] else { continue }
                 let written = connection.drainAnsweredSlots()
@@ -463,7 +465,7 @@ final class EventLoop: @unchecked Sendable {
     private func startDraining() {
         guard !draining else { return }
         draining = true
-        let now = monotonicNanoseconds()
+        let now = clock.now()
         drainDeadline = now + shared.configuration.shutdownGracePeriod.nanoseconds
         if listening {
             unregister(fd: shared.listenerFD)
