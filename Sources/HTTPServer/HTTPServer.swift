@@ -72,7 +72,6 @@ public final class HTTPServer: Sendable {
 /// thread starts (`start()`), and only read afterwards.
 final class ServerShared: @unchecked Sendable {
     let configuration: HTTPServerConfiguration
-    let limits: HTTPRequestParser.Limits
     let listenerFD: Int32
     let logger: Logger?
     let handler: HTTPHandler
@@ -83,8 +82,6 @@ final class ServerShared: @unchecked Sendable {
 
     init(configuration: HTTPServerConfiguration, listenerFD: Int32, logger: Logger?, handler: @escaping HTTPHandler) {
         self.configuration = configuration
-        self.limits = .init(maxHeadBytes: configuration.maxHeadBytes, maxHeaderCount: configuration.maxHeaderCount,
-                            maxBodyBytes: configuration.maxBodyBytes)
         self.listenerFD = listenerFD
         self.logger = logger
         self.handler = handler
@@ -98,12 +95,12 @@ final class ServerShared: @unchecked Sendable {
     }
 
     /// One access-log line per request: method, path with tokens masked, status, duration.
-    func accessLog(method: String, target: String, status: Int, requestID: String, startedAt: UInt64, now: UInt64) {
+    func accessLog(_ entry: ConnectionStateMachine.AccessLog) {
         guard let logger, logger.isEnabled(.info) else { return }
-        let micros = (now &- startedAt) / 1000
+        let micros = (entry.finishedAt &- entry.startedAt) / 1000
         logger.info("request", [
-            "requestId": .string(requestID), "method": .string(method),
-            "path": .string(redact(target)), "status": .int(status),
+            "requestId": .string(entry.requestID), "method": .string(entry.method),
+            "path": .string(redact(entry.target)), "status": .int(entry.status),
             "durationMs": .double(Double(micros) / 1000),
         ])
     }

@@ -27,6 +27,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// Query parameters whose values are masked in the access log (spec 03: tokens never logged).
     public var redactedQueryParameters: Set<String> = ["token"]
+    /// Where every deadline above is measured; tests may pass a clock they move by hand.
+    public var clock: any HTTPServerClock = SystemMonotonicClock()
 
     public init() {}
 

@@ -6,12 +6,6 @@ struct ConnectionTimeoutsTests {
     static let second: UInt64 = 1_000_000_000
     static let timeouts = ConnectionTimeouts(head: 10 * second, body: 30 * second, idle: 60 * second)
 
-    /// A monotonic clock the test moves by hand.
-    struct ManualClock {
-        var now: UInt64 = 1_000 * ConnectionTimeoutsTests.second
-        mutating func advance(_ duration: Duration) { now += duration.nanoseconds }
-    }
-
     @Test func configurationTimeoutsAreTakenInNanoseconds() {
         var configuration = HTTPServerConfiguration()
         configuration.headTimeout = .milliseconds(600)
@@ -45,7 +39,7 @@ struct ConnectionTimeoutsTests {
         var state = ConnectionTimeouts.State(phase: .head, headStartedAt: started)
         for _ in 0..<9 {
             clock.advance(.seconds(1))
-            state.lastBodyProgressAt = clock.now  // the loop stamps every read
+            state.lastBodyProgressAt = clock.now  // the state machine stamps every read
             #expect(Self.timeouts.expired(state, now: clock.now) == nil)
         }
         #expect(Self.timeouts.next(state, now: clock.now)?.deadline == started + 10 * Self.second)

@@ -156,8 +156,11 @@ struct HTTPServerLiveTests {
         }
     }
 
+    // MARK: Timeouts, one per kind. The state-machine tests cover their rules; these check that
+    // the loop arms and acts on them, on a clock moved forward instead of waiting.
+
     @Test func slowHeadGets408_whileAnotherClientIsServedNormally() throws {
-        try withTestServer({ c in c.headTimeout = .milliseconds(600) }) { port in
+        try withSteppedServer { port, clock in
             let slow = try RawClient(port: port)
             slow.send("GET / HTTP/1.1\r\nHost: a\r\n")
             let fast = try RawClient(port: port)
@@ -165,24 +168,17 @@ struct HTTPServerLiveTests {
                 fast.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
                 #expect(fast.readResponse()?.status == 200)
             }
+            clock.advance(.seconds(10))
+            fast.send("GET /echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(fast.readResponse()?.status == 200)
             let response = try #require(slow.readResponse())
             #expect(response.status == 408)
             #expect(slow.waitForClose())
         }
     }
 
-    @Test func aHeadTrickledByteByByteStillTimesOut() throws {
-        try withTestServer({ c in c.headTimeout = .milliseconds(500) }) { port in
-            let slow = try RawClient(port: port)
-            for byte in "GET / HTTP/1.1\r\nHost: aaaaaaaaaaa".utf8 {
-                slow.send([byte])
-                usleep(60_000)
-                if slow.sawClose { break }
-            }
-            #expect(slow.readResponse()?.status == 408)
-        }
-    }
-
+    /// The one timeout left on the real clock, so the default clock is checked end to end: the
+    /// client blocks in recv (5 s upper bound) until the server closes.
     @Test func silentNewConnectionIsClosedWithoutAnAnswer() throws {
         try withTestServer({ c in c.headTimeout = .milliseconds(300) }) { port in
             let client = try RawClient(port: port)
@@ -192,9 +188,12 @@ struct HTTPServerLiveTests {
     }
 
     @Test func stalledBodyGets408() throws {
-        try withTestServer({ c in c.bodyTimeout = .milliseconds(400) }) { port in
+        try withSteppedServer { port, clock in
             let client = try RawClient(port: port)
             client.send("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+            try roundTrip(port: port)
+            clock.advance(.seconds(30))
+            try roundTrip(port: port)
             let response = try #require(client.readResponse())
             #expect(response.status == 408)
             #expect(client.waitForClose())
@@ -202,12 +201,30 @@ struct HTTPServerLiveTests {
     }
 
     @Test func idleKeepAliveConnectionIsClosedSilently() throws {
-        try withTestServer({ c in c.idleTimeout = .milliseconds(300) }) { port in
+        try withSteppedServer { port, clock in
             let client = try RawClient(port: port)
             client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(client.readResponse()?.status == 200)
+            clock.advance(.seconds(60))
+            try roundTrip(port: port)
             #expect(client.readUntilClose().isEmpty)
             #expect(client.sawClose)
+        }
+    }
+
+    /// The write timeout: the answer backs up in a client that does not read (a 4 KiB receive
+    /// buffer), the output stops moving, and the connection is closed before all of it is sent.
+    @Test func aClientThatStopsReadingIsClosedAfterTheWriteTimeout() throws {
+        try withSteppedServer { port, clock in
+            let total = 16 << 20
+            let client = try RawClient(port: port, receiveBuffer: 4096)
+            client.send("GET /big?bytes=\(total) HTTP/1.1\r\nHost: a\r\n\r\n")
+            try roundTrip(port: port)
+            clock.advance(.seconds(30))
+            try roundTrip(port: port)
+            let received = client.readUntilClose()
+            #expect(client.sawClose)
+            #expect(received.count < total)
         }
     }
 
@@ -289,35 +306,39 @@ struct HTTPServerLiveTests {
 
     // MARK: Shutdown
 
+    /// The held request is answered only after shutdown began, so it must carry `Connection: close`;
+    /// the idle keep-alive connection is closed at once.
     @Test func shutdownLetsAReceivedRequestFinish_withConnectionClose() throws {
+        let arrived = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
-        let server = try HTTPServer(configuration: configuration, handler: TestServer.handle)
+        let server = try HTTPServer(configuration: configuration) { request, responder in
+            guard request.path == "/held" else { return TestServer.handle(request, responder) }
+            arrived.signal()
+            DispatchQueue.global().async {
+                release.wait()
+                responder.respond(.json("{}"))
+            }
+        }
         server.start()
-        let busy = try RawClient(port: server.port)
         let idle = try RawClient(port: server.port)
-        busy.send("GET /slow?ms=500 HTTP/1.1\r\nHost: a\r\n\r\n")
-        usleep(100_000)
-        server.shutdown()
-        let response = try #require(busy.readResponse())
-        #expect(response.status == 200)
-        #expect(response.header("Connection") == "close")
+        idle.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(idle.readResponse()?.status == 200)
+        do {
+            // Closed at the end of this block, which ends the server's lingering close at once.
+            let busy = try RawClient(port: server.port)
+            busy.send("GET /held HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(arrived.wait(timeout: .now() + 5) == .success)
+            server.shutdown()
+            release.signal()
+            let response = try #require(busy.readResponse())
+            #expect(response.status == 200)
+            #expect(response.header("Connection") == "close")
+            #expect(busy.waitForClose())
+        }
         #expect(idle.readUntilClose().isEmpty && idle.sawClose)
         server.wait()
         #expect((try? RawClient(port: server.port)) == nil, "no longer accepting")
-    }
-}
-
-extension HTTPServerLiveTests {
-    @Test func bodyArrivingWithItsHeadThenPausingBrieflyIsNotTimedOut() throws {
-        try withTestServer({ c in c.bodyTimeout = .seconds(2) }) { port in
-            let client = try RawClient(port: port)
-            client.send("POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc")
-            usleep(400_000)
-            client.send("def")
-            let response = try #require(client.readResponse())
-            #expect(response.status == 200)
-            #expect(response.bodyText == "abcdef")
-        }
     }
 }
