@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// The one error type of the storage layer: an SQLite failure with its primary and extended
 /// result code, its message and the SQL that failed, or one of the layer's own refusals.
@@ -56,6 +57,45 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// A `NOT NULL` constraint failed.
     public var isNotNullViolation: Bool { extendedCode == ExtendedResultCode.constraintNotNull }
+
+    /// A constraint that failed, in backend-neutral terms: what code above storage matches on
+    /// instead of reading `message`.
+    public enum Constraint: Sendable, Equatable {
+        /// A unique index or primary key; `columns` as the backend names them (may be empty).
+        case unique(table: String?, columns: [String])
+        case foreignKey
+        case notNull(table: String?, column: String?)
+    }
+
+    /// The constraint this error reports, or nil for any other error.
+    public var constraint: Constraint? {
+        if isUniqueViolation {
+            let (table, columns) = Self.constrainedColumns(message)
+            return .unique(table: table, columns: columns)
+        }
+        if isForeignKeyViolation { return .foreignKey }
+        if isNotNullViolation {
+            let (table, columns) = Self.constrainedColumns(message)
+            return .notNull(table: table, column: columns.first)
+        }
+        return nil
+    }
+
+    /// The database is locked by another connection past the busy timeout.
+    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+
+    /// `table` and `columns` of SQLite's "UNIQUE constraint failed: t.a, t.b" (sqlite3.c,
+    /// `sqlite3UniqueConstraint`): the one place that reads SQLite's message text.
+    private static func constrainedColumns(_ message: String) -> (table: String?, columns: [String]) {
+        guard let colon = message.range(of: "failed: ") else { return (nil, []) }
+        var table: String?
+        var columns: [String] = []
+        for item in message[colon.upperBound...].split(separator: ",") {
+            let parts = item.trimmingCharacters(in: .whitespaces).split(separator: ".", maxSplits: 1)
+            if parts.count == 2 { table = String(parts[0]); columns.append(String(parts[1])) } else { columns.append(String(item)) }
+        }
+        return (table, columns)
+    }
 
     /// The disk (or the database's size limit) is full.
     public var isDiskFull: Bool { code == SQLITE_FULL }
