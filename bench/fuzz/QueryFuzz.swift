@@ -1,5 +1,5 @@
 // libFuzzer target for the query languages (bench/fuzz/run.sh compiles it together with
-// Sources/JSON/*.swift and Sources/TriggerBase/Workflows/TriggerList.swift).
+// Sources/JSON/*.swift and Sources/Workflows/TriggerList.swift).
 //
 // Every input is tried as: JSON text (and what parses must serialize and parse back to the same
 // value), a filter (spec 02), evaluated against a fixed record, and a `triggerWorkflows` list.

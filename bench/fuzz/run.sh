@@ -16,7 +16,7 @@ mkdir -p "$work"
 
 sources_http=("$root/Sources/HTTPServer/HTTPRequestParser.swift" "$root/Sources/HTTPServer/HTTPRequest.swift"
               "$root/Sources/HTTPServer/HTTPError.swift" "$here/HTTPParserFuzz.swift")
-sources_query=("$root"/Sources/JSON/*.swift "$root/Sources/TriggerBase/Workflows/TriggerList.swift" "$here/QueryFuzz.swift")
+sources_query=("$root"/Sources/JSON/*.swift "$root/Sources/Workflows/TriggerList.swift" "$here/QueryFuzz.swift")
 
 build() {
     local name="$1"; shift
