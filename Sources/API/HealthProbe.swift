@@ -32,7 +32,7 @@ package final class HealthProbe: Sendable {
         queue.asyncAfter(deadline: .now() + interval) { [self] in
             guard !stopped.load(ordering: .relaxed) else { return }
             Task {
-                if (try? await database.read({ try $0.query("SELECT 1").count })) == 1 {
+                if (try? await database.ping()) != nil {
                     lastSuccess.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
                 }
                 schedule()

@@ -112,6 +112,12 @@ public final class Database: Sendable {
         }
     }
 
+    /// Answers once a read-only connection has run a trivial query: the database is there and
+    /// readable (the health probe). Throws what the read met.
+    public func ping() async throws {
+        _ = try await read { try $0.query("SELECT 1") }
+    }
+
     /// Adds `observer`, called on the writer thread after each successful `COMMIT` (e.g. to wake
     /// the dispatcher). It must be quick and must not block.
     public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
