@@ -22,48 +22,40 @@ extension RecordWriter {
         for other in targets where try !store.exists(target, id: other) {
             throw DomainError.validation("filterByTk", "\(target) \(other) does not exist")
         }
-        let q = Name.quoted
         switch field.type {
         case .belongsToMany:
-            let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
-            let insert = "INSERT OR IGNORE INTO \(q(through)) (\(q(a)), \(q(b))) VALUES (?, ?)"
-            let delete = "DELETE FROM \(q(through)) WHERE \(q(a)) = ? AND \(q(b)) = ?"
-            if action == .set { try connection.run("DELETE FROM \(q(through)) WHERE \(q(a)) = ?", [.integer(id)]) }
+            if action == .set { try store.removeLinks(field, of: collection, owner: id) }
             for other in targets {
-                let pair: [SQLiteValue] = [.integer(id), .integer(other)]
                 switch action {
-                case .add, .set: try connection.run(insert, pair)
-                case .remove: try connection.run(delete, pair)
-                case .toggle: if try connection.run(delete, pair) == 0 { try connection.run(insert, pair) }
+                case .add, .set: try store.addLink(field, of: collection, owner: id, target: other)
+                case .remove: _ = try store.removeLink(field, of: collection, owner: id, target: other)
+                case .toggle:
+                    if try !store.removeLink(field, of: collection, owner: id, target: other) {
+                        try store.addLink(field, of: collection, owner: id, target: other)
+                    }
                 }
             }
         case .hasMany:
-            let fk = q(field.foreignKey!)
-            if action == .set {
-                try connection.run("UPDATE \(q(target)) SET \(fk) = NULL, \"updatedAt\" = ? WHERE \(fk) = ?", [.text(now), .integer(id)])
-            }
+            let fk = field.foreignKey!
+            if action == .set { try store.clearForeignKey(target, column: fk, owner: id, updatedAt: now) }
             for other in targets {
-                let linked = try connection.query("SELECT 1 FROM \(q(target)) WHERE \"id\" = ? AND \(fk) = ?", [.integer(other), .integer(id)]).isEmpty == false
+                let linked = try store.exists(target, where: .id(other) && .column(fk, equals: id))
                 let link = switch action { case .add, .set: true; case .remove: false; case .toggle: !linked }
                 if link == linked && action != .set { continue }
-                try connection.run("UPDATE \(q(target)) SET \(fk) = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
-                                   [link ? .integer(id) : .null, .text(now), .integer(other)])
+                try store.setForeignKey(target, column: fk, of: other, to: link ? id : nil, updatedAt: now)
             }
         case .belongsTo, .hasOne:
             guard action == .set || action == .remove else {
                 throw DomainError.badRequest("'\(field.name)' links one record: use set or remove")
             }
             guard action == .remove || targets.count == 1 else { throw DomainError.validation("filterByTk", "'\(field.name)' takes one record") }
-            let value: SQLiteValue = action == .set ? .integer(targets[0]) : .null
+            let other = action == .set ? targets[0] : nil
             if field.type == .belongsTo {
-                try connection.run("UPDATE \(q(collection)) SET \(q(field.foreignKey!)) = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
-                                   [value, .text(now), .integer(id)])
+                try store.setForeignKey(collection, column: field.foreignKey!, of: id, to: other, updatedAt: now)
             } else {
-                let fk = q(field.foreignKey!)
-                try connection.run("UPDATE \(q(target)) SET \(fk) = NULL, \"updatedAt\" = ? WHERE \(fk) = ?", [.text(now), .integer(id)])
-                if case .integer(let other) = value {
-                    try connection.run("UPDATE \(q(target)) SET \(fk) = ?, \"updatedAt\" = ? WHERE \"id\" = ?", [.integer(id), .text(now), .integer(other)])
-                }
+                let fk = field.foreignKey!
+                try store.clearForeignKey(target, column: fk, owner: id, updatedAt: now)
+                if let other { try store.setForeignKey(target, column: fk, of: other, to: id, updatedAt: now) }
             }
         default:
             throw DomainError.badRequest("'\(field.name)' is not a relation")

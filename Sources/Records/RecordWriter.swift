@@ -9,40 +9,44 @@ package struct WriteEffects: Sendable {
     package var updated: [(collection: String, id: Int64)] = []
 }
 
-/// Creates, updates and deletes records over one connection inside the caller's transaction (the
-/// writer's savepoint for the request), so a bad nested value leaves nothing behind.
+/// Creates, updates and deletes records through a record store inside the caller's transaction
+/// (the writer's savepoint for the request), so a bad nested value leaves nothing behind. The
+/// checks are here: assignments, required fields, defaults, nested relations, and what a failed
+/// constraint means to the API; the store only stores.
 package struct RecordWriter {
-    package let store: RecordStore
+    package let store: any RecordStore
     package let actorID: Int64?
     package let now: String
     package var effects = WriteEffects()
 
-    package init(connection: SQLiteConnection, catalogue: Catalogue, actorID: Int64?, now: String = Timestamp.now()) {
-        self.store = RecordStore(connection: connection, catalogue: catalogue)
+    package init(store: any RecordStore, actorID: Int64?, now: String = Timestamp.now()) {
+        self.store = store
         self.actorID = actorID
         self.now = now
     }
 
-    package var connection: SQLiteConnection { store.connection }
+    /// The writer over `connection`'s records of `catalogue`.
+    package init(connection: SQLiteConnection, catalogue: Catalogue, actorID: Int64?, now: String = Timestamp.now()) {
+        self.init(store: connection.records(catalogue), actorID: actorID, now: now)
+    }
+
     private var catalogue: Catalogue { store.catalogue }
 
     // MARK: Create
 
     /// Inserts one record with its nested values; returns its id and the relations written.
     package mutating func create(_ collection: String, _ values: JSON, path: String = "",
-                         fixed: [String: SQLiteValue] = [:]) throws -> (id: Int64, relations: [String]) {
+                         fixed: [String: ColumnValue] = [:]) throws -> (id: Int64, relations: [String]) {
         guard case .object(let object) = values else { throw DomainError.badRequest("\(path.isEmpty ? "body" : path) must be a JSON object") }
         guard let definition = catalogue.collection(collection) else { throw DomainError.collectionNotFound(collection) }
         var columns: [String] = ["createdAt", "updatedAt", "createdById", "updatedById"]
-        var parameters: [SQLiteValue] = [.text(now), .text(now), actorID.map { .integer($0) } ?? .null, actorID.map { .integer($0) } ?? .null]
+        var parameters: [ColumnValue] = [.text(now), .text(now), actorID.map { .integer($0) } ?? .null, actorID.map { .integer($0) } ?? .null]
         var problems: [DomainError.Item] = []
         try checkKeys(object, definition: definition, path: path, problems: &problems)
         for (column, value) in fixed { columns.append(column); parameters.append(value) }
         if let binding = definition.workflowDefinition {
             // A bound record starts in the first state of the latest published definition.
-            guard let state = try connection.query("""
-                SELECT "initialState" FROM "recordWorkflowDefinitions" WHERE "id" = ? AND "published" = 1 ORDER BY "major" DESC LIMIT 1
-                """, [.text(binding)]).first?[0].string else {
+            guard let state = try store.publishedInitialState(ofRecordWorkflow: binding) else {
                 throw DomainError(.conflict, code: "WORKFLOW_NOT_PUBLISHED", message: "record workflow '\(binding)' has no published version")
             }
             columns.append("workflowState")
@@ -54,11 +58,9 @@ package struct RecordWriter {
         problems += assigned.problems
         var relations = assigned.relations
         if !problems.isEmpty { throw DomainError(.invalid, items: problems) }
-        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try mapConstraint(collection) {
-            try connection.run("INSERT INTO \(Name.quoted(collection)) (\(columns.map(Name.quoted).joined(separator: ", "))) VALUES (\(marks))", parameters)
+        let id = try mapConstraint(collection) {
+            try store.insert(collection, values: Array(zip(columns, parameters)).map { (column: $0.0, value: $0.1) })
         }
-        let id = connection.lastInsertRowID
         effects.created.append((collection, id))
         for (field, value) in assigned.later {
             try setToMany(field, of: collection, id: id, value: value, path: path.isEmpty ? field.name : "\(path).\(field.name)", replace: false)
@@ -72,7 +74,7 @@ package struct RecordWriter {
     /// Creating applies defaults and requires required fields; updating checks only what is given.
     private struct Assignments {
         package var columns: [String] = []
-        package var values: [SQLiteValue] = []
+        package var values: [ColumnValue] = []
         package var later: [(FieldDefinition, JSON)] = []
         package var relations: [String] = []
         package var problems: [DomainError.Item] = []
@@ -106,7 +108,7 @@ package struct RecordWriter {
                 result.later.append((field, value))
             default:
                 do {
-                    result.values.append(try RecordCodec.encode(value, for: field, path: fieldPath))
+                    result.values.append(try RecordCodec.value(value, for: field, path: fieldPath))
                     result.columns.append(field.name)
                 } catch {
                     result.problems += error.items
@@ -155,23 +157,21 @@ package struct RecordWriter {
         default: throw DomainError.validation(path, "'\(field.name)' must be \(field.type == .hasOne ? "an id or an object" : "an array")")
         }
         if field.type == .hasOne && items.count > 1 { throw DomainError.validation(path, "'\(field.name)' takes one record") }
-        let q = Name.quoted
         if field.type == .belongsToMany {
-            let through = field.through!, (a, b) = Catalogue.joinColumns(of: field, in: collection)
-            if replace { try connection.run("DELETE FROM \(q(through)) WHERE \(q(a)) = ?", [.integer(id)]) }
+            if replace { try store.removeLinks(field, of: collection, owner: id) }
             for (i, item) in items.enumerated() {
                 guard let other = try linkTarget(item, field: field, path: "\(path)[\(i)]") else { continue }
-                try connection.run("INSERT OR IGNORE INTO \(q(through)) (\(q(a)), \(q(b))) VALUES (?, ?)", [.integer(id), .integer(other)])
+                try store.addLink(field, of: collection, owner: id, target: other)
             }
             return
         }
         let fk = field.foreignKey!
-        if replace { try connection.run("UPDATE \(q(target)) SET \(q(fk)) = NULL WHERE \(q(fk)) = ?", [.integer(id)]) }
+        if replace { try store.clearForeignKey(target, column: fk, owner: id, updatedAt: nil) }
         for (i, item) in items.enumerated() {
             let itemPath = field.type == .hasOne ? path : "\(path)[\(i)]"
             if let existing = item.intValue ?? item["id"]?.intValue {
                 guard try store.exists(target, id: existing) else { throw DomainError.validation(itemPath, "\(target) \(existing) does not exist") }
-                try connection.run("UPDATE \(q(target)) SET \(q(fk)) = ?, \"updatedAt\" = ? WHERE \"id\" = ?", [.integer(id), .text(now), .integer(existing)])
+                try store.setForeignKey(target, column: fk, of: existing, to: id, updatedAt: now)
             } else if case .object = item {
                 _ = try create(target, item, path: itemPath, fixed: [fk: .integer(id)])
             } else {
@@ -188,19 +188,16 @@ package struct RecordWriter {
         guard let definition = catalogue.collection(collection) else { throw DomainError.collectionNotFound(collection) }
         var problems: [DomainError.Item] = []
         try checkKeys(object, definition: definition, path: "", problems: &problems)
-        var sets: [String] = ["\"updatedAt\" = ?", "\"updatedById\" = ?"]
-        if definition.workflowDefinition != nil { sets.append("\"workflowVersion\" = \"workflowVersion\" + 1") }
-        var parameters: [SQLiteValue] = [.text(now), actorID.map { .integer($0) } ?? .null]
+        var values: [(column: String, value: ColumnValue)] = [("updatedAt", .text(now)), ("updatedById", actorID.map { .integer($0) } ?? .null)]
         let assigned = try assignments(object, definition: definition, path: "", creating: false, skipping: [])
-        sets += assigned.columns.map { "\(Name.quoted($0)) = ?" }
-        parameters += assigned.values
+        values += zip(assigned.columns, assigned.values).map { (column: $0.0, value: $0.1) }
         problems += assigned.problems
         let later = assigned.later
         let relations = assigned.relations
         if !problems.isEmpty { throw DomainError(.invalid, items: problems) }
         for id in ids {
             try mapConstraint(collection) {
-                try connection.run("UPDATE \(Name.quoted(collection)) SET \(sets.joined(separator: ", ")) WHERE \"id\" = ?", parameters + [.integer(id)])
+                try store.update(collection, id: id, values: values, raisingWorkflowVersion: definition.workflowDefinition != nil)
             }
             for (field, value) in later {
                 try setToMany(field, of: collection, id: id, value: value, path: field.name, replace: true)
@@ -213,25 +210,24 @@ package struct RecordWriter {
     // MARK: Destroy
 
     package mutating func destroy(_ collection: String, ids: [Int64]) throws -> Int {
-        var count = 0
-        for chunk in ids.chunked(500) where !chunk.isEmpty {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            try mapConstraint(collection) {
-                count += try connection.run("DELETE FROM \(Name.quoted(collection)) WHERE \"id\" IN (\(marks))", chunk.map { .integer($0) })
-            }
-        }
-        return count
+        try mapConstraint(collection) { try store.delete(collection, ids: ids) }
     }
 
-    /// Turns SQLite constraint errors into the API's: unique → 409, foreign key (RESTRICT) → 409.
-    private func mapConstraint(_ collection: String, _ body: () throws -> Void) throws {
+    /// Turns failed constraints into the API's errors: unique → 409 naming the field, foreign key
+    /// (RESTRICT) → 409.
+    private func mapConstraint<T>(_ collection: String, _ body: () throws -> T) throws -> T {
         do {
-            try body()
-        } catch let error as StorageError where error.isUniqueViolation {
-            let field = error.message.split(separator: ".").last.map(String.init) ?? ""
-            throw DomainError(.conflict, code: "UNIQUE_VIOLATION", message: "'\(field)' must be unique", field: field)
-        } catch let error as StorageError where error.isForeignKeyViolation {
-            throw DomainError(.conflict, code: "FOREIGN_KEY_VIOLATION", message: "other records still refer to this \(collection) record")
+            return try body()
+        } catch let error as StorageError {
+            switch error.constraint {
+            case .unique(_, let columns):
+                let field = columns.last ?? ""
+                throw DomainError(.conflict, code: "UNIQUE_VIOLATION", message: "'\(field)' must be unique", field: field)
+            case .foreignKey:
+                throw DomainError(.conflict, code: "FOREIGN_KEY_VIOLATION", message: "other records still refer to this \(collection) record")
+            case .notNull, nil:
+                throw error
+            }
         }
     }
 }

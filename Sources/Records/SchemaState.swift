@@ -52,19 +52,15 @@ package final class SchemaState: Sendable {
         let old = writerCatalogue
         for definition in definitions {
             guard let binding = definition.workflowDefinition else { continue }
-            guard try !connection.query("SELECT 1 FROM \"recordWorkflowDefinitions\" WHERE \"id\" = ? AND \"published\" = 1 LIMIT 1",
-                                        [.text(binding)]).isEmpty else {
+            guard try connection.schema.hasPublishedRecordWorkflow(binding) else {
                 throw DomainError.validation("workflowDefinition", "'\(binding)' is not a published record workflow")
             }
         }
         let new = try old.adding(definitions)
-        for statement in SchemaBuilder.statements(from: old, to: new) { try connection.execute(statement) }
+        try connection.schema.migrate(from: old, to: new)
         for name in Set(definitions.map(\.name)) {
             guard let json = new.definitionJSON(name) else { continue }
-            try connection.run("""
-                INSERT INTO "collections" ("name", "definition", "createdAt") VALUES (?, ?, ?)
-                ON CONFLICT("name") DO UPDATE SET "definition" = excluded."definition"
-                """, [.text(name), .text(json.serialized()), .text(Timestamp.now())])
+            try connection.schema.saveDefinition(json, of: name, createdAt: Timestamp.now())
         }
         stage(new, connection: connection)
         return new
@@ -79,12 +75,9 @@ package final class SchemaState: Sendable {
                 throw DomainError(.conflict, code: "COLLECTION_IN_USE", message: "'\(other)' has a relation to '\(name)'")
             }
         }
-        try connection.execute("DROP TABLE IF EXISTS \(Name.quoted(name))")
-        for field in catalogue.collection(name)?.fields ?? [] where field.type == .belongsToMany {
-            if let through = field.through { try connection.execute("DROP TABLE IF EXISTS \(Name.quoted(through))") }
-        }
-        try connection.run("DELETE FROM \"collections\" WHERE \"name\" = ?", [.text(name)])
-        stage(try Catalogue.load(connection), connection: connection)
+        let joinTables = (catalogue.collection(name)?.fields ?? []).filter { $0.type == .belongsToMany }.compactMap(\.through)
+        try connection.schema.dropCollection(name, joinTables: joinTables)
+        stage(try connection.schema.catalogue(), connection: connection)
     }
 
     /// Removes a scalar field inside a write job: drops its index and column, updates the definition.
@@ -92,22 +85,14 @@ package final class SchemaState: Sendable {
         guard var definition = writerCatalogue.collection(collection), !definition.isBuiltIn else { throw DomainError.collectionNotFound(collection) }
         guard definition.field(name) != nil else { throw DomainError(.notFound, code: "NOT_FOUND", message: "'\(collection)' has no field '\(name)'") }
         definition.fields.removeAll { $0.name == name }
-        for prefix in ["ux_", "ix_"] { try connection.execute("DROP INDEX IF EXISTS \(Name.quoted("\(prefix)\(collection)_\(name)"))") }
-        try connection.execute("ALTER TABLE \(Name.quoted(collection)) DROP COLUMN \(Name.quoted(name))")
-        try connection.run("UPDATE \"collections\" SET \"definition\" = ? WHERE \"name\" = ?",
-                           [.text(definition.json.serialized()), .text(collection)])
-        stage(try Catalogue.load(connection), connection: connection)
+        try connection.schema.dropField(name, of: collection, definition: definition.json)
+        stage(try connection.schema.catalogue(), connection: connection)
     }
 }
 
 extension Catalogue {
-    /// Reads every stored definition (in creation order).
+    /// Reads every stored definition (in creation order): `connection.schema.catalogue()`.
     package static func load(_ connection: SQLiteConnection) throws -> Catalogue {
-        var definitions: [CollectionDefinition] = []
-        for row in try connection.query("SELECT \"definition\" FROM \"collections\" ORDER BY rowid") {
-            guard let text = row[0].string, let json = try? JSON.parse(text) else { continue }
-            definitions.append(try CollectionDefinition.parse(json))
-        }
-        return try Catalogue.base.adding(definitions)
+        try connection.schema.catalogue()
     }
 }

@@ -4,10 +4,17 @@ import Records
 import Storage
 
 /// The storage nodes — `create`, `update`, `query`, `destroy` (spec 04: Nodes) — over the write
-/// job's connection. Their writes go straight to storage: they fire no post-action trigger.
+/// job's record store. Their writes go straight to storage: they fire no post-action trigger.
 package struct NodeStorage {
-    package let connection: SQLiteConnection
-    package let catalogue: Catalogue
+    package let store: any RecordStore
+    package var catalogue: Catalogue { store.catalogue }
+
+    package init(store: any RecordStore) { self.store = store }
+
+    /// The nodes over `connection`'s records of `catalogue`.
+    package init(connection: SQLiteConnection, catalogue: Catalogue) {
+        self.init(store: connection.records(catalogue))
+    }
 
     package enum Result {
         case done(JSON)
@@ -21,11 +28,11 @@ package struct NodeStorage {
         guard let collection = config["collection"]?.stringValue, catalogue.collection(collection)?.isBuiltIn == false else {
             throw DomainError.validation("collection", "unknown collection '\(config["collection"]?.stringValue ?? "")'")
         }
-        var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
+        var writer = RecordWriter(store: store, actorID: nil)
         switch type {
         case "create":
             let (id, relations) = try writer.create(collection, config["values"] ?? .object([:]))
-            var records = try writer.store.select(collection, where: "t0.\"id\" = ?", parameters: [.integer(id)])
+            var records = try writer.store.records(collection, ids: [id])
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
             return .done(.object(records[0]))
         case "update":
@@ -42,19 +49,18 @@ package struct NodeStorage {
 
     private func query(_ collection: String, _ config: JSONObject) throws -> Result {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = "1"
+        var condition = RecordCondition.always
         if let filter = config["filter"], filter != .object([:]), !filter.isNull {
-            condition = try compiler.compile(FilterCompiler.parse(filter), collection: collection, alias: "t0")
+            condition = try compiler.compile(FilterCompiler.parse(filter), collection: collection)
         }
         let sort: [String] = config["sort"]?.arrayValue?.compactMap(\.stringValue)
             ?? config["sort"]?.stringValue.map { $0.split(separator: ",").map(String.init) } ?? []
-        let orderBy = try RecordStore.orderBy(sort, collection: collection, catalogue: catalogue)
+        let order = try RecordOrder.sort(sort, collection: collection, catalogue: catalogue)
         let appends = (config["appends"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.split(separator: ".").map(String.init) }
-        try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
+        try catalogue.validateAppends(appends, collection: collection)
         let multiple = config["multiple"]?.boolValue ?? false
         let limit = multiple ? Int(min(max(config["limit"]?.intValue ?? 1000, 1), 10_000)) : 1
-        let store = RecordStore(connection: connection, catalogue: catalogue)
-        var records = try store.select(collection, where: condition, parameters: compiler.parameters, orderBy: orderBy, limit: limit)
+        var records = try store.select(collection, where: condition, orderBy: order, limit: limit)
         try store.embed(&records, collection: collection, paths: appends)
         if records.isEmpty && config["failOnEmpty"]?.boolValue == true { return .failed("no \(collection) record matches") }
         if multiple { return .done(.array(records.map(JSON.object))) }
@@ -67,8 +73,6 @@ package struct NodeStorage {
             throw DomainError.validation("filter", "a filter is required (an empty one would match every record)")
         }
         var compiler = FilterCompiler(catalogue: catalogue)
-        let condition = try compiler.compile(FilterCompiler.parse(filter), collection: collection, alias: "t0")
-        return try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\"",
-                                    compiler.parameters).compactMap { $0[0].int64 }
+        return try store.ids(collection, where: compiler.compile(FilterCompiler.parse(filter), collection: collection))
     }
 }

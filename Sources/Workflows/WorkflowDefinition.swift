@@ -88,8 +88,8 @@ package struct WorkflowDefinition: Sendable, Equatable {
             }
             guard let collection else { throw Self.invalid("config.appends", "appends need a collection") }
             do {
-                try RecordStore.validateAppends(list.map { $0.split(separator: ".").map(String.init) }, collection: collection,
-                                                catalogue: catalogue, parameter: "config.appends")
+                try catalogue.validateAppends(list.map { $0.split(separator: ".").map(String.init) }, collection: collection,
+                                              parameter: "config.appends")
             } catch { throw Self.invalid("config.appends", error.items.first?.message ?? "not a relation") }
         }
         try validateOptions()

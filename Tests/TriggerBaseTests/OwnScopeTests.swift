@@ -33,10 +33,22 @@ import Testing
 
     @Test func resourceScope_restrictedToOwn_andsTheCondition() throws {
         var scope = ResourceService.Scope()
+        scope.condition = .id(5)
+        scope.restrict(to: try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: alice)))
+        let (sql, parameters) = scope.records.sql(SQLiteDialect(), root: "t0")
+        #expect(sql == "(t0.\"id\" = ? AND t0.\"createdById\" = ?)")
+        #expect(parameters == [.integer(5), .integer(7)])
+    }
+
+    /// The transitional text scope (Application.association) is anded the same way.
+    @available(*, deprecated)
+    @Test func resourceScope_givenAsText_isRestrictedToo() throws {
+        var scope = ResourceService.Scope()
         scope.sql = "t0.\"id\" = ?"
         scope.parameters = [.integer(5)]
         scope.restrict(to: try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: alice)))
-        #expect(scope.sql == "(t0.\"id\" = ?) AND t0.\"createdById\" = ?")
-        #expect(scope.parameters == [.integer(5), .integer(7)])
+        let (sql, parameters) = scope.records.sql(SQLiteDialect(), root: "t0")
+        #expect(sql == "(t0.\"id\" = ? AND t0.\"createdById\" = ?)")
+        #expect(parameters == [.integer(5), .integer(7)])
     }
 }

@@ -8,10 +8,13 @@ import Testing
 @testable import Storage
 @testable import Workflows
 
-/// `SchemaBuilder`: the DDL from one catalogue to the next, checked as text and run on SQLite.
+/// `SchemaBuilder`: the DDL from one catalogue to the next, written through the SQLite dialect,
+/// checked as text and run on SQLite.
 @Suite struct SchemaBuilderTests {
+    let builder = SchemaBuilder(dialect: SQLiteDialect())
+
     @Test func newCollections_getTablesIndexesJoinTablesAndForeignKeys() throws {
-        let statements = SchemaBuilder.statements(from: .base, to: try Catalogue.blog())
+        let statements = builder.statements(from: .base, to: try Catalogue.blog())
         #expect(statements.contains(#"CREATE TABLE "posts" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "createdAt" TEXT NOT NULL, "updatedAt" TEXT NOT NULL, "createdById" INTEGER, "updatedById" INTEGER, "title" TEXT, "views" INTEGER, "score" REAL, "postedAt" TEXT, "categoryId" INTEGER REFERENCES "categories"("id") ON DELETE SET NULL)"#))
         #expect(statements.contains(#"CREATE UNIQUE INDEX IF NOT EXISTS "ux_posts_title" ON "posts"("title")"#))
         #expect(statements.contains(#"CREATE INDEX IF NOT EXISTS "ix_posts_views" ON "posts"("views")"#))
@@ -25,7 +28,7 @@ import Testing
 
     @Test func unchangedCatalogue_needsNoStatements() throws {
         let blog = try Catalogue.blog()
-        #expect(SchemaBuilder.statements(from: blog, to: blog).isEmpty)
+        #expect(builder.statements(from: blog, to: blog).isEmpty)
     }
 
     @Test func addedFields_becomeAddedColumnsAndTheirIndexes() throws {
@@ -35,8 +38,12 @@ import Testing
             FieldDefinition(name: "author", type: .belongsTo, target: "users", onDelete: .restrict),
             FieldDefinition(name: "related", type: .belongsToMany, target: "categories"),
         ], workflowDefinition: "review")])
-        let statements = SchemaBuilder.statements(from: old, to: new)
-        #expect(statements == SchemaBuilder.workflowColumns.map { #"ALTER TABLE "posts" ADD COLUMN "# + $0 } + [
+        let statements = builder.statements(from: old, to: new)
+        #expect(statements == [
+            #"ALTER TABLE "posts" ADD COLUMN "workflowState" TEXT"#,
+            #"ALTER TABLE "posts" ADD COLUMN "workflowVersion" INTEGER NOT NULL DEFAULT 1"#,
+            #"ALTER TABLE "posts" ADD COLUMN "published" INTEGER NOT NULL DEFAULT 0"#,
+            #"ALTER TABLE "posts" ADD COLUMN "publishedAt" TEXT"#,
             #"ALTER TABLE "posts" ADD COLUMN "slug" TEXT"#,
             #"ALTER TABLE "posts" ADD COLUMN "authorId" INTEGER REFERENCES "users"("id") ON DELETE RESTRICT"#,
             #"CREATE UNIQUE INDEX IF NOT EXISTS "ux_posts_slug" ON "posts"("slug")"#,
@@ -44,7 +51,20 @@ import Testing
             // The stored naive name: `categories` → `categorieId` (CatalogueTests).
             #"CREATE TABLE IF NOT EXISTS "posts_categories" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "postId" INTEGER NOT NULL REFERENCES "posts"("id") ON DELETE CASCADE, "categorieId" INTEGER NOT NULL REFERENCES "categories"("id") ON DELETE CASCADE, UNIQUE("postId", "categorieId"))"#,
         ])
-        try runOnSQLite(SchemaBuilder.statements(from: .base, to: old) + statements)
+        try runOnSQLite(builder.statements(from: .base, to: old) + statements)
+    }
+
+    @Test func droppingCollectionsAndFields_dropsTablesIndexesAndColumns() throws {
+        #expect(builder.dropStatements("posts", joinTables: ["posts_tags"]) == [
+            #"DROP TABLE IF EXISTS "posts""#, #"DROP TABLE IF EXISTS "posts_tags""#,
+        ])
+        #expect(builder.dropFieldStatements("title", of: "posts") == [
+            #"DROP INDEX IF EXISTS "ux_posts_title""#, #"DROP INDEX IF EXISTS "ix_posts_title""#,
+            #"ALTER TABLE "posts" DROP COLUMN "title""#,
+        ])
+        let blog = try Catalogue.blog()
+        try runOnSQLite(builder.statements(from: .base, to: blog) + builder.dropFieldStatements("title", of: "posts")
+            + builder.dropStatements("posts", joinTables: ["posts_tags"]))
     }
 
     /// The statements are valid SQLite, in order, on an empty database.

@@ -74,8 +74,7 @@ package struct CollectionService: Sendable {
         let force = query["force"] == "true"
         let schema = self.schema
         try await database.write { connection in
-            let used = try connection.query("SELECT 1 FROM \(Name.quoted(collection)) WHERE \(Name.quoted(name)) IS NOT NULL LIMIT 1")
-            if !used.isEmpty && !force {
+            if try connection.schema.hasValues(name, of: collection) && !force {
                 throw DomainError(.conflict, code: "FIELD_HAS_DATA", message: "field '\(name)' holds data; pass force=true to remove it", field: name)
             }
             try schema.removeField(name, of: collection, connection: connection)
@@ -90,9 +89,8 @@ package struct CollectionService: Sendable {
             throw DomainError(.conflict, code: "FIELD_EXISTS", message: "field '\(field.name)' already exists", field: field.name)
         }
         if field.required && field.defaultValue == nil {
-            let count = try await database.read { connection in
-                try connection.query("SELECT count(*) FROM \(Name.quoted(collection))").first?[0].int ?? 0
-            }
+            let catalogue = schema.current
+            let count = try await database.read { connection in try connection.records(catalogue).count(collection) }
             if count > 0 { throw DomainError.validation(field.name, "a required field added to a collection with records needs a default") }
         }
         let schema = self.schema

@@ -16,18 +16,47 @@ package struct ResourceService: Sendable {
 
     /// A condition restricting which records of a collection an action sees (association routes).
     package struct Scope: Sendable {
-        package var sql = "1"
-        package var parameters: [SQLiteValue] = []
+        /// The records the action sees.
+        package var condition = RecordCondition.always
         /// Values every created record gets (the foreign key of a hasMany / hasOne).
-        package var fixed: [String: SQLiteValue] = [:]
+        package var fixed: [String: ColumnValue] = [:]
         /// belongsToMany: link created records to this owner.
         package var link: (field: FieldDefinition, owner: String, id: Int64)?
 
+        package init() {}
+
         /// Adds the `own` condition (spec 03) to this one.
         package mutating func restrict(to own: OwnScope) {
-            let condition = own.condition
-            sql = "(\(sql)) AND \(condition.sql)"
-            parameters += condition.parameters
+            condition = condition && .createdBy(own.userID)
+        }
+
+        /// What the action sees: `condition`, and the transitional text condition if one is set.
+        var records: RecordCondition { (legacy ?? .always) && condition }
+
+        // MARK: Transitional (Application.association sets a condition as SQLite text)
+
+        private var legacySQL = "1"
+        private var legacyParameters: [ColumnValue] = []
+        private var legacy: RecordCondition?
+
+        /// A condition as SQLite text over the alias `t0`, `and`ed with `condition`.
+        @available(*, deprecated, message: "set `condition`: RecordCondition.id(_:), .related(to:by:in:)")
+        package var sql: String {
+            get { legacySQL }
+            set {
+                legacySQL = newValue
+                legacy = .sql(legacySQL, legacyParameters)
+            }
+        }
+
+        /// The parameters of `sql`.
+        @available(*, deprecated, message: "set `condition`: RecordCondition.id(_:), .related(to:by:in:)")
+        package var parameters: [ColumnValue] {
+            get { legacyParameters }
+            set {
+                legacyParameters = newValue
+                legacy = .sql(legacySQL, legacyParameters)
+            }
         }
     }
 
@@ -76,14 +105,13 @@ package struct ResourceService: Sendable {
 
     private func list(_ collection: String, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.sql
+        var condition = scope.records
         if let text = query["filter"], !text.isEmpty {
-            condition = "(\(condition)) AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+            condition = condition && (try compiler.compile(FilterCompiler.parse(text: text), collection: collection))
         }
-        let parameters = scope.parameters + compiler.parameters
-        let orderBy = try RecordStore.orderBy(query.list("sort"), collection: collection, catalogue: catalogue)
+        let order = try RecordOrder.sort(query.list("sort"), collection: collection, catalogue: catalogue)
         let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
-        try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
+        try catalogue.validateAppends(appends, collection: collection)
         let projection = try Projection(query: query, collection: collection, catalogue: catalogue)
         let paginate = query["paginate"] != "false"
         if let value = query["paginate"], value != "true" && value != "false" { throw DomainError.invalidParameter("paginate", "must be true or false") }
@@ -93,10 +121,10 @@ package struct ResourceService: Sendable {
         let (offset, overflow) = paginate ? (page - 1).multipliedReportingOverflow(by: pageSize) : (0, false)
         if overflow { throw DomainError.invalidParameter("page", "too large") }
         let (records, count) = try await database.read { [condition] connection in
-            let store = RecordStore(connection: connection, catalogue: catalogue)
-            var records = try store.select(collection, where: condition, parameters: parameters, orderBy: orderBy, limit: pageSize, offset: offset)
+            let store = connection.records(catalogue)
+            var records = try store.select(collection, where: condition, orderBy: order, limit: pageSize, offset: offset)
             try store.embed(&records, collection: collection, paths: appends)
-            return (records, try store.count(collection, where: condition, parameters: parameters))
+            return (records, try store.count(collection, where: condition))
         }
         let meta: JSON = ["count": .int(Int64(count)), "page": .int(Int64(paginate ? page : 1)),
                           "pageSize": .int(Int64(paginate ? pageSize : max(count, 1))),
@@ -106,22 +134,19 @@ package struct ResourceService: Sendable {
 
     private func get(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.sql
-        var parameters = scope.parameters
+        var condition = scope.records
         if let id = try id ?? query.primaryKeys()?.first {
-            condition += " AND t0.\"id\" = ?"
-            parameters.append(.integer(id))
+            condition = condition && .id(id)
         }
         if let text = query["filter"], !text.isEmpty {
-            condition += " AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+            condition = condition && (try compiler.compile(FilterCompiler.parse(text: text), collection: collection))
         }
-        parameters += compiler.parameters
         let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
-        try RecordStore.validateAppends(appends, collection: collection, catalogue: catalogue)
+        try catalogue.validateAppends(appends, collection: collection)
         let projection = try Projection(query: query, collection: collection, catalogue: catalogue)
-        let record = try await database.read { [condition, parameters] connection -> JSONObject? in
-            let store = RecordStore(connection: connection, catalogue: catalogue)
-            var records = try store.select(collection, where: condition, parameters: parameters, limit: 1)
+        let record = try await database.read { [condition] connection -> JSONObject? in
+            let store = connection.records(catalogue)
+            var records = try store.select(collection, where: condition, limit: 1)
             try store.embed(&records, collection: collection, paths: appends)
             return records.first
         }
@@ -145,7 +170,7 @@ package struct ResourceService: Sendable {
         default: throw DomainError.badRequest("the body must be a JSON object or an array of them")
         }
         let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
-        try RecordStore.validateAppends(appends, collection: collection, catalogue: schema.current)
+        try schema.current.validateAppends(appends, collection: collection)
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
         return { connection in
@@ -161,7 +186,7 @@ package struct ResourceService: Sendable {
             }
             var stored: [Int64: JSONObject] = [:]
             let records: [JSON] = try created.map { id, relations in
-                var records = try writer.store.select(collection, where: "t0.\"id\" = ?", parameters: [.integer(id)])
+                var records = try writer.store.records(collection, ids: [id])
                 stored[id] = records[0]
                 try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] } + appends)
                 return .object(records[0])
@@ -207,21 +232,15 @@ package struct ResourceService: Sendable {
     private static func targetIDs(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
                                   catalogue: Catalogue, connection: SQLiteConnection) throws -> [Int64] {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.sql
+        var condition = scope.records
         let keys = try id.map { [$0] } ?? query.primaryKeys()
-        var parameters = scope.parameters
-        if let keys {
-            condition += keys.count == 1 ? " AND t0.\"id\" = ?" : " AND t0.\"id\" IN (\(Array(repeating: "?", count: keys.count).joined(separator: ",")))"
-            parameters += keys.map { .integer($0) }
-        }
+        if let keys { condition = condition && .ids(keys) }
         if let text = query["filter"], !text.isEmpty {
-            condition += " AND " + (try compiler.compile(FilterCompiler.parse(text: text), collection: collection, alias: "t0"))
+            condition = condition && (try compiler.compile(FilterCompiler.parse(text: text), collection: collection))
         } else if keys == nil {
             throw DomainError.invalidParameter("filterByTk", "filterByTk or filter is required")
         }
-        let rows = try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\"",
-                                        parameters + compiler.parameters)
-        return rows.compactMap { $0[0].int64 }
+        return try connection.records(catalogue).ids(collection, where: condition)
     }
 
     private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
@@ -269,28 +288,20 @@ package struct ResourceService: Sendable {
         let catalogue = schema.current
         let columns = Set(catalogue.allColumns(collection))
         let hidden = Set(catalogue.collection(collection)?.fields.filter(\.hidden).map(\.name) ?? [])
-        var condition = scope.sql
-        var parameters = scope.parameters
+        var condition = scope.records
         for key in keys {
             guard columns.contains(key), !hidden.contains(key) else { throw DomainError.invalidParameter("filterKeys", "unknown field '\(key)'") }
             let value = object[key] ?? .null
             guard value.objectValue == nil, value.arrayValue == nil else { throw DomainError.validation(key, "a filter key takes a scalar value") }
-            if value.isNull {
-                condition += " AND t0.\(Name.quoted(key)) IS NULL"
-            } else {
-                let type = catalogue.collection(collection)?.field(key)?.type ?? (key.hasSuffix("At") ? .datetime : .integer)
-                condition += " AND t0.\(Name.quoted(key)) = ?"
-                parameters.append(try RecordCodec.encode(value, for: FieldDefinition(name: key, type: type == .belongsTo ? .integer : type), path: key))
-            }
+            let type = catalogue.collection(collection)?.field(key)?.type ?? (key.hasSuffix("At") ? .datetime : .integer)
+            condition = condition && (try .field(FieldDefinition(name: key, type: type == .belongsTo ? .integer : type), equals: value))
         }
         let create = try createJob(collection, values: values, query: query, scope: scope, actor: actor, user: user)
-        let update = try updateJob(collection, values: values, query: query, actor: actor, user: user) { [condition, parameters] connection, _ in
-            try connection.query("SELECT t0.\"id\" FROM \(Name.quoted(collection)) t0 WHERE \(condition) ORDER BY t0.\"id\" LIMIT 1", parameters)
-                .compactMap { $0[0].int64 }
+        let update = try updateJob(collection, values: values, query: query, actor: actor, user: user) { [condition] connection, catalogue in
+            try connection.records(catalogue).ids(collection, where: condition, limit: 1)
         }
-        return try await database.write { [condition, parameters] connection in
-            let found = try RecordStore(connection: connection, catalogue: schema.writerCatalogue)
-                .select(collection, where: condition, parameters: parameters, limit: 1).first
+        return try await database.write { [condition] connection in
+            let found = try connection.records(schema.writerCatalogue).select(collection, where: condition, limit: 1).first
             guard let found else { return try create(connection) }
             return action == "firstOrCreate" ? WorkflowRuntime.WriteOutcome(data: .object(found)) : try update(connection)
         }

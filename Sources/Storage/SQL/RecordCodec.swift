@@ -2,10 +2,22 @@ import Foundation
 import JSON
 import Model
 
-/// Converts field values between JSON (the wire) and SQLite (the table), checking types
-/// (spec 02's type table). Errors name the field.
+/// Converts field values between JSON (the wire) and their stored forms (the table), checking
+/// types (spec 02's type table). Errors name the field.
 package enum RecordCodec {
-    /// The stored form of `value` for a scalar field, or a validation error.
+    /// The stored form of `value` for a scalar field, or a validation error: what record writes
+    /// bind.
+    package static func value(_ value: JSON, for field: FieldDefinition, path: String) throws(DomainError) -> ColumnValue {
+        switch try encode(value, for: field, path: path) {
+        case .null: .null
+        case .integer(let i): .integer(i)
+        case .real(let d): .real(d)
+        case .text(let s): .text(s)
+        case .blob: .null  // never encoded
+        }
+    }
+
+    /// The stored form of `value` for a scalar field as SQLite binds it, or a validation error.
     package static func encode(_ value: JSON, for field: FieldDefinition, path: String) throws(DomainError) -> SQLiteValue {
         if value.isNull { return .null }
         func wrong(_ expected: String) -> DomainError { .validation(path, "'\(field.name)' must be \(expected)") }
