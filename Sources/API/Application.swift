@@ -275,7 +275,7 @@ public final class Application: Sendable {
         let access = try await database.read { connection in
             let actor = try Authenticator.authenticate(token: token, requestedRole: role, connection: connection, now: Timestamp.now())
             let permissions = try RolePermissions.load(role: actor.roleName, connection: connection) ?? RolePermissions()
-            let user = try actor.userID.flatMap { try RecordStore(connection: connection, catalogue: Catalogue.base).record("users", id: $0) }
+            let user = try actor.userID.flatMap { try connection.records(Catalogue.base).record("users", id: $0) }
             return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil, user: user.map(JSON.object) ?? .null)
         }
         authCache.store(key, access, expiresAt: access.actor.expiresAt, generation: generation)
@@ -297,7 +297,7 @@ public final class Application: Sendable {
         let parentGrant = try access.require(link == nil ? "view" : "update", on: collection)
         let own = OwnScope(parentGrant, actor: access.actor)
         let parent = try await database.read { connection -> JSONObject? in
-            guard let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id) else { return nil }
+            guard let record = try connection.records(catalogue).record(collection, id: id) else { return nil }
             if let own, !own.allows(record) { return nil }
             return record
         }
@@ -310,17 +310,13 @@ public final class Application: Sendable {
             guard action == "get" || action == "list" else {
                 throw DomainError(.notFound, code: "NOT_FOUND", message: "unknown action '\(collection).\(relation):\(action)'")
             }
-            scope.sql = "t0.\"id\" = ?"
-            scope.parameters = [parent[field.foreignKey!]?.intValue.map { .integer($0) } ?? .null]
+            scope.condition = .id(parent[field.foreignKey!]?.intValue)
             return try await resources.handle(collection: target, action: "get", id: nil, request: request, query: query, access: access, scope: scope)
         case .hasOne, .hasMany:
-            scope.sql = "t0.\(Name.quoted(field.foreignKey!)) = ?"
-            scope.parameters = [.integer(id)]
+            scope.condition = .related(to: id, by: field, in: collection)
             scope.fixed = [field.foreignKey!: .integer(id)]
         default:
-            let (a, b) = Catalogue.joinColumns(of: field, in: collection)
-            scope.sql = "t0.\"id\" IN (SELECT \(Name.quoted(b)) FROM \(Name.quoted(field.through!)) WHERE \(Name.quoted(a)) = ?)"
-            scope.parameters = [.integer(id)]
+            scope.condition = .related(to: id, by: field, in: collection)
             scope.link = (field, collection, id)
         }
         return try await resources.handle(collection: target, action: action, id: nil, request: request, query: query, access: access, scope: scope)
