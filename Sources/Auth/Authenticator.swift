@@ -41,7 +41,7 @@ package enum Authenticator {
         return nil
     }
 
-    package static func unauthorized(_ code: String, _ message: String) -> DomainError {
+    private static func unauthorized(_ code: String, _ message: String) -> DomainError {
         DomainError(.unauthenticated, code: code, message: message)
     }
 

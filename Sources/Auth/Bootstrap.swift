@@ -26,8 +26,8 @@ package enum Bootstrap {
     package static func createRoot(in store: any IdentityStore, now: String) throws -> String? {
         guard try store.userID(named: "root") == nil else { return nil }
         // No password: root signs in with its token; `triggerbase user create` can add others.
-        let userID = try store.createUser(username: "root", email: nil, nickname: "Root", passwordHash: nil, at: now)
-        try store.grant(role: "root", toUser: userID, isDefault: true)
+        let userID = try store.insertUser(username: "root", email: nil, nickname: "Root", passwordHash: nil, at: now)
+        try store.addRoleHolding(userID: userID, role: "root", isDefault: true)
         return try Authenticator.issueToken(userID: userID, name: "root", role: nil, expiresAt: nil, store: store, now: now).token
     }
 }

@@ -122,7 +122,7 @@ package struct SeedUser: Sendable {
             // Hashing here would stall the writer; the user existed when the hashes were made.
             throw DomainError(.conflict, code: "CONFLICT", message: "user '\(username)' was removed meanwhile; apply the seed again")
         }
-        return try store.createUser(username: username, email: email, nickname: nickname, passwordHash: passwordHash, at: now)
+        return try store.insertUser(username: username, email: email, nickname: nickname, passwordHash: passwordHash, at: now)
     }
 
     /// The roles and tokens of the stored user `userID`.
@@ -141,7 +141,7 @@ package struct SeedUser: Sendable {
         let defaultRole = defaultRole ?? roles.first
         for role in roles {
             guard try store.role(named: role) != nil else { throw DomainError.validation(field, "unknown role '\(role)'") }
-            try store.grant(role: role, toUser: userID, isDefault: role == defaultRole)
+            try store.addRoleHolding(userID: userID, role: role, isDefault: role == defaultRole)
         }
     }
 }

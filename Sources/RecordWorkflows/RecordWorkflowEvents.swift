@@ -36,8 +36,8 @@ package struct RecordWorkflowEvents: Sendable {
     /// record workflow, and the actor may update it.
     package func target(_ collection: String, access: AccessCheck) throws(DomainError) -> Target {
         let catalogue = schema.current
-        guard let definition = catalogue.collection(collection), !definition.isBuiltIn else { throw DomainError.collectionNotFound(collection) }
-        guard let binding = definition.workflowDefinition else {
+        guard let collectionDefinition = catalogue.collection(collection), !collectionDefinition.isBuiltIn else { throw DomainError.collectionNotFound(collection) }
+        guard let binding = collectionDefinition.workflowDefinition else {
             throw DomainError(.notFound, code: "NOT_FOUND", message: "'\(collection)' is not bound to a record workflow")
         }
         return Target(catalogue: catalogue, collection: collection, binding: binding, grant: try access.require("update", on: collection))
@@ -50,15 +50,15 @@ package struct RecordWorkflowEvents: Sendable {
         package var event: String
         /// The event's parameters.
         package var data: JSONObject
-        /// The `workflowVersion` the caller saw, checked when given.
-        package var expectedVersion: Int64?
+        /// The record's `workflowVersion` the caller saw, checked when given.
+        package var expectedWorkflowVersion: Int64?
         package var trigger: TriggerRequest
 
-        package init(recordID: Int64, event: String, data: JSONObject, expectedVersion: Int64?, trigger: TriggerRequest) {
+        package init(recordID: Int64, event: String, data: JSONObject, expectedWorkflowVersion: Int64?, trigger: TriggerRequest) {
             self.recordID = recordID
             self.event = event
             self.data = data
-            self.expectedVersion = expectedVersion
+            self.expectedWorkflowVersion = expectedWorkflowVersion
             self.trigger = trigger
         }
     }
@@ -68,24 +68,24 @@ package struct RecordWorkflowEvents: Sendable {
         let actor = access.actor, user = access.user, workflows = self.workflows, schema = self.schema
         let collection = target.collection, id = invocation.recordID
         return try await database.write { connection -> WorkflowRuntime.WriteOutcome in
-            let states = connection.recordWorkflows
+            let store = connection.recordWorkflows
             var values = invocation.data
             let catalogue = schema.writerCatalogue
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
             guard let record = try writer.store.record(collection, id: id) else { throw DomainError.notFound }
             if let own = OwnScope(target.grant, actor: actor), !own.allows(record) { throw DomainError.notFound }
-            guard let stored = try states.latestVersion(of: target.binding, publishedOnly: true) else {
+            guard let stored = try store.latestVersion(of: target.binding, publishedOnly: true) else {
                 throw DomainError(.conflict, code: "WORKFLOW_NOT_PUBLISHED", message: "record workflow '\(target.binding)' has no published version")
             }
-            let machine = try RecordWorkflowDefinition.parse(stored.definition, id: target.binding)
-            let current = record["workflowState"]?.stringValue ?? machine.initialState
-            let event = try Self.event(invocation.event, in: machine, current: current)
+            let parsed = try RecordWorkflowDefinition.parse(stored.definition, id: target.binding)
+            let current = record["workflowState"]?.stringValue ?? parsed.initialState
+            let event = try Self.event(invocation.event, in: parsed, current: current)
             if let roles = event.roles, actor.roleName != "root", !roles.contains(actor.roleName) {
                 throw DomainError(.forbidden, code: "NO_PERMISSION", message: "role '\(actor.roleName)' may not invoke '\(current).\(event.id)'")
             }
-            if let expectedVersion = invocation.expectedVersion, expectedVersion != record["workflowVersion"]?.intValue {
+            if let expected = invocation.expectedWorkflowVersion, expected != record["workflowVersion"]?.intValue {
                 throw DomainError(.conflict, code: "NotLatestVersion",
-                                  message: "the record is at workflowVersion \(record["workflowVersion"]?.intValue ?? 0), not \(expectedVersion)", field: "version")
+                                  message: "the record is at workflowVersion \(record["workflowVersion"]?.intValue ?? 0), not \(expected)", field: "version")
             }
             var problems: [DomainError.Item] = []
             for parameter in event.parameters {
@@ -102,13 +102,13 @@ package struct RecordWorkflowEvents: Sendable {
             if !problems.isEmpty { throw DomainError(.unprocessable, items: problems) }
 
             let next = event.transitionTo ?? current
-            let actions = event.exitActions + (event.transitionTo == nil ? [] : machine.state(next)?.entryActions ?? [])
+            let actions = event.exitActions + (event.transitionTo == nil ? [] : parsed.state(next)?.entryActions ?? [])
             for action in actions {
-                try Self.perform(action, collection: collection, id: id, values: values, writer: &writer, states: states, catalogue: catalogue)
+                try Self.perform(action, collection: collection, id: id, values: values, writer: &writer, store: store, catalogue: catalogue)
             }
             let now = Timestamp.now()
-            try states.setState(next, collection: collection, recordID: id, at: now, by: actor.userID)
-            try states.appendHistory(RecordWorkflowHistoryEntry(collection: collection, recordID: id, event: event.id, from: current, to: next,
+            try store.setState(next, collection: collection, recordID: id, at: now, by: actor.userID)
+            try store.appendHistory(RecordWorkflowHistoryEntry(collection: collection, recordID: id, event: event.id, from: current, to: next,
                                                                 data: .object(values), userID: actor.userID, at: now))
             let updated = try writer.store.records(collection, ids: [id])
             var outcome = WorkflowRuntime.WriteOutcome(data: .object(updated[0]))
@@ -121,14 +121,14 @@ package struct RecordWorkflowEvents: Sendable {
     }
 
     /// `state.event` (the state must be the current one) or a bare event id of the current state.
-    package static func event(_ name: String, in machine: RecordWorkflowDefinition, current: String) throws(DomainError) -> RecordWorkflowDefinition.Event {
+    private static func event(_ name: String, in parsed: RecordWorkflowDefinition, current: String) throws(DomainError) -> RecordWorkflowDefinition.Event {
         var eventID = name
         if let dot = name.firstIndex(of: ".") {
             let stateID = String(name[..<dot])
             eventID = String(name[name.index(after: dot)...])
             guard stateID == current else { throw notAllowed(name, current) }
         }
-        guard let event = machine.state(current)?.events.first(where: { $0.id == eventID }) else { throw notAllowed(name, current) }
+        guard let event = parsed.state(current)?.events.first(where: { $0.id == eventID }) else { throw notAllowed(name, current) }
         return event
     }
 
@@ -138,24 +138,24 @@ package struct RecordWorkflowEvents: Sendable {
 
     /// One exit or entry action on the record.
     private static func perform(_ action: String, collection: String, id: Int64, values: JSONObject, writer: inout RecordWriter,
-                                states: any RecordWorkflowStore, catalogue: Catalogue) throws {
+                                store: any RecordWorkflowStore, catalogue: Catalogue) throws {
         switch action {
         case "validateEntry":
-            guard let record = try writer.store.record(collection, id: id), let definition = catalogue.collection(collection) else { return }
-            let problems = definition.fields.filter { field in
+            guard let record = try writer.store.record(collection, id: id), let collectionDefinition = catalogue.collection(collection) else { return }
+            let problems = collectionDefinition.fields.filter { field in
                 guard field.required, let column = field.column else { return false }
                 let value = record[column] ?? .null
                 return value == .null || value == .string("")
             }.map { DomainError.Item(message: "'\($0.name)' is required", code: "ValidationError", field: $0.name) }
             if !problems.isEmpty { throw DomainError(.unprocessable, items: problems) }
         case "publishEntry":
-            try states.setPublished(true, collection: collection, recordID: id, at: Timestamp.now())
+            try store.setPublished(true, collection: collection, recordID: id, at: Timestamp.now())
         case "unpublishEntry":
-            try states.setPublished(false, collection: collection, recordID: id, at: Timestamp.now())
+            try store.setPublished(false, collection: collection, recordID: id, at: Timestamp.now())
         default:  // updateEntry: the event's data values that name fields of the collection, validated like an update
-            guard let definition = catalogue.collection(collection) else { return }
+            guard let collectionDefinition = catalogue.collection(collection) else { return }
             var fields = JSONObject()
-            for (key, value) in values where definition.fields.contains(where: { $0.name == key }) { fields[key] = value }
+            for (key, value) in values where collectionDefinition.fields.contains(where: { $0.name == key }) { fields[key] = value }
             if !fields.isEmpty { _ = try writer.update(collection, ids: [id], values: .object(fields)) }
         }
     }

@@ -10,13 +10,11 @@ package enum RecordWorkflowVersions {
         DomainError(.notFound, code: "NotFound", message: "no record workflow definition '\(id)'")
     }
 
-    package static func isValidID(_ id: String) -> Bool { Name.isValidKey(id) }
-
     /// The definition `id` and its parsed form from a request body: the body's own `version`
     /// (returned as `claimedVersion`) and `published` are not part of it.
     package static func definition(_ id: String, from body: JSON) throws(DomainError)
         -> (definition: JSON, parsed: RecordWorkflowDefinition, claimedVersion: JSON?) {
-        guard isValidID(id) else { throw DomainError(.unprocessable, code: "ValidationError", message: "'\(id)' is not a valid definition id", field: "id") }
+        guard Name.isValidKey(id) else { throw DomainError(.unprocessable, code: "ValidationError", message: "'\(id)' is not a valid definition id", field: "id") }
         guard case .object(var object) = body else { throw RecordWorkflowDefinition.invalid([.init(message: "a definition is a JSON object", code: "ValidationError")]) }
         let claimed = object.removeValue(forKey: "version")
         _ = object.removeValue(forKey: "published")

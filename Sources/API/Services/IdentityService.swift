@@ -109,7 +109,7 @@ package struct IdentityService: Sendable {
     // MARK: Users and roles
 
     /// A user as the API shows it: never the password.
-    package static func json(_ profile: UserProfile) -> JSON {
+    private static func json(_ profile: UserProfile) -> JSON {
         let user = profile.user
         return ["id": .int(user.id), "username": .string(user.username), "email": user.email.map(JSON.string) ?? .null,
                 "nickname": user.nickname.map(JSON.string) ?? .null, "roles": .array(profile.roles.map { .string($0.roleName) }),

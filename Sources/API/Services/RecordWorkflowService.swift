@@ -33,15 +33,15 @@ package struct RecordWorkflowService: Sendable {
         guard let eventName = body["event"]?.stringValue, !eventName.isEmpty else { throw DomainError.validation("event", "event is required") }
         let data = body["data"] ?? .object([:])
         guard case .object(let given) = data else { throw DomainError.validation("data", "data must be an object") }
-        var expectedVersion: Int64?
+        var expectedWorkflowVersion: Int64?
         if let version = body["version"], !version.isNull {
             guard let number = version.intValue ?? version.stringValue.flatMap({ Int64($0) }) else {
                 throw DomainError.validation("version", "version must be the record's workflowVersion (an integer)")
             }
-            expectedVersion = number
+            expectedWorkflowVersion = number
         }
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: target.catalogue)
-        let invocation = RecordWorkflowEvents.Invocation(recordID: id, event: eventName, data: given, expectedVersion: expectedVersion, trigger: trigger)
+        let invocation = RecordWorkflowEvents.Invocation(recordID: id, event: eventName, data: given, expectedWorkflowVersion: expectedWorkflowVersion, trigger: trigger)
         let outcome = try await events.invoke(invocation, on: target, access: access)
         return await workflows.response(outcome, requestID: request.requestID)
     }

@@ -36,7 +36,7 @@ struct SQLiteIdentityStore: IdentityStore {
         row[0].int64.map { UserCredential(userID: $0, passwordHash: row[1].string) }
     }
 
-    func createUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64 {
+    func insertUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64 {
         try connection.run("""
             INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
             """, [.text(now), .text(now), .text(username), Self.text(email), Self.text(nickname), Self.text(passwordHash)])
@@ -101,7 +101,7 @@ struct SQLiteIdentityStore: IdentityStore {
         try !connection.query("SELECT 1 FROM \"userRoles\" WHERE \"userId\" = ? AND \"roleName\" = ?", [.integer(userID), .text(role)]).isEmpty
     }
 
-    func grant(role: String, toUser userID: Int64, isDefault: Bool) throws {
+    func addRoleHolding(userID: Int64, role: String, isDefault: Bool) throws {
         try connection.run("INSERT INTO \"userRoles\" (\"userId\", \"roleName\", \"isDefault\") VALUES (?, ?, ?)",
                            [.integer(userID), .text(role), .integer(isDefault ? 1 : 0)])
     }

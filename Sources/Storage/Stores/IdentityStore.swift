@@ -106,7 +106,7 @@ package protocol IdentityStore {
     /// The user `id` with its password hash; nil when the user is gone.
     func credential(userID: Int64) throws -> UserCredential?
     /// Stores a new user and returns its id.
-    func createUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64
+    func insertUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64
     /// Changes the user `id` (its `updatedAt` becomes `now`).
     func updateUser(id: Int64, _ changes: UserChanges, at now: String) throws
     /// Deletes the user `id` with the roles it holds (its tokens stay); the number of users deleted.
@@ -132,8 +132,8 @@ package protocol IdentityStore {
     func roleHoldings(userID: Int64) throws -> [RoleHolding]
     /// Whether the user holds the role `role`.
     func holds(userID: Int64, role: String) throws -> Bool
-    /// Gives the user the role `role` (the user must not hold it yet).
-    func grant(role: String, toUser userID: Int64, isDefault: Bool) throws
+    /// Makes the user hold the role `role` (it must not hold it yet).
+    func addRoleHolding(userID: Int64, role: String, isDefault: Bool) throws
     /// Takes every role from the user.
     func removeRoleHoldings(userID: Int64) throws
 
