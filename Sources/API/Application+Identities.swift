@@ -3,16 +3,14 @@ import Foundation
 import Model
 
 extension Application {
+    private var identities: Identities { Identities(database: database, hasher: passwordHasher) }
+
     /// `triggerbase user create`: adds a user with `roles` (the first is the default).
     public func createUser(name: String, roles: [String], password: String?) throws {
         let user = SeedUser(username: name, email: nil, nickname: nil, password: password, roles: roles, defaultRole: roles.first, tokens: [])
-        try runBlocking { [database, passwordHasher] in
-            let hashed = try await user.hashingPassword(passwordHasher)
-            try await database.write { connection in
-                guard try connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text(name)]).isEmpty else {
-                    throw DomainError(.conflict, code: "UNIQUE_VIOLATION", message: "user '\(name)' already exists", field: "username")
-                }
-                try hashed.apply(connection)
+        try runBlocking { [identities] in
+            guard try await identities.createUser(user) != nil else {
+                throw DomainError(.conflict, code: "UNIQUE_VIOLATION", message: "user '\(name)' already exists", field: "username")
             }
         }
     }
@@ -26,17 +24,8 @@ extension Application {
             }
             expiresAt = Timestamp.format(Date(timeIntervalSinceNow: seconds))
         }
-        return try runBlocking { [database, expiresAt] in
-            try await database.write { connection -> String in
-                guard let userID = try connection.query("SELECT \"id\" FROM \"users\" WHERE \"username\" = ?", [.text(user)]).first?[0].int64 else {
-                    throw DomainError(.notFound, code: "NOT_FOUND", message: "no user '\(user)'")
-                }
-                if let role, try connection.query("SELECT 1 FROM \"userRoles\" WHERE \"userId\" = ? AND \"roleName\" = ?",
-                                                   [.integer(userID), .text(role)]).isEmpty {
-                    throw DomainError(.forbidden, code: "NO_PERMISSION", message: "user '\(user)' does not hold the role '\(role)'")
-                }
-                return try Authenticator.issueToken(userID: userID, name: "cli", role: role, expiresAt: expiresAt, connection: connection).token
-            }
+        return try runBlocking { [identities, expiresAt] in
+            try await identities.issueToken(username: user, role: role, name: "cli", expiresAt: expiresAt)
         }
     }
 }

@@ -41,34 +41,37 @@ package enum Authenticator {
         return nil
     }
 
-    package static func unauthorized(_ code: String, _ message: String) -> DomainError {
+    private static func unauthorized(_ code: String, _ message: String) -> DomainError {
         DomainError(.unauthenticated, code: code, message: message)
     }
 
-    /// The actor for `token` and `requestedRole` (the `X-Role` header); `now` is RFC 3339 UTC.
+    /// The actor for `token` and `requestedRole` (the `X-Role` header) in `connection`'s transaction.
     package static func authenticate(token: String?, requestedRole: String?, connection: SQLiteConnection, now: String) throws -> Actor {
+        try authenticate(token: token, requestedRole: requestedRole, store: connection.identities, now: now)
+    }
+
+    /// The actor for `token` and `requestedRole` (the `X-Role` header); `now` is RFC 3339 UTC.
+    package static func authenticate(token: String?, requestedRole: String?, store: any IdentityStore, now: String) throws -> Actor {
         guard let token else { return .anonymous }
         guard !token.isEmpty, token.utf8.count <= maxTokenLength, token.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
             throw unauthorized("INVALID_TOKEN", "the token is malformed")
         }
-        let rows = try connection.query("""
-            SELECT "id", "userId", "role", "expiresAt", "revokedAt" FROM "tokens" WHERE "digest" = ?
-            """, [.text(Crypto.tokenDigest(token))])
-        guard let row = rows.first, let tokenID = row["id"]?.int64, let userID = row["userId"]?.int64 else {
+        guard let stored = try store.token(digest: Crypto.tokenDigest(token)) else {
             throw unauthorized("INVALID_TOKEN", "the token is not valid")
         }
-        if row["revokedAt"]?.isNull == false { throw unauthorized("BLOCKED_TOKEN", "the token has been revoked") }
-        let expiresAt = row["expiresAt"]?.string
+        if stored.revokedAt != nil { throw unauthorized("BLOCKED_TOKEN", "the token has been revoked") }
+        let expiresAt = stored.expiresAt
         if let expires = expiresAt, expires <= now { throw unauthorized("EXPIRED_SESSION", "the token has expired") }
-        guard try !connection.query("SELECT 1 FROM \"users\" WHERE \"id\" = ?", [.integer(userID)]).isEmpty else {
+        let userID = stored.userID, tokenID = stored.id
+        guard try store.user(id: userID) != nil else {
             throw unauthorized("NOT_EXIST_USER", "the token's user no longer exists")
         }
-        let roles = try connection.query("""
-            SELECT "roleName", "isDefault" FROM "userRoles" WHERE "userId" = ? ORDER BY "isDefault" DESC, "roleName"
-            """, [.integer(userID)]).compactMap { $0["roleName"]?.string }
+        // The default role first, then the others by name.
+        let holdings = try store.roleHoldings(userID: userID)
+        let roles = (holdings.filter(\.isDefault) + holdings.filter { !$0.isDefault }).map(\.roleName)
         guard !roles.isEmpty else { throw unauthorized("USER_HAS_NO_ROLES_ERR", "the user holds no role") }
         // An API key pinned to a role always acts as it, whatever X-Role says.
-        if let pinned = row["role"]?.string {
+        if let pinned = stored.role {
             guard roles.contains(pinned) || pinned == "anonymous" else {
                 throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user no longer holds the role '\(pinned)'")
             }
@@ -83,14 +86,10 @@ package enum Authenticator {
         return Actor(userID: userID, roleName: roles[0], tokenID: tokenID, expiresAt: expiresAt)
     }
 
-    /// Stores a new token for `userID` and returns it (the only time it exists in clear).
-    package static func issueToken(userID: Int64, name: String?, role: String?, expiresAt: String?, connection: SQLiteConnection,
-                           token: String = Crypto.newToken()) throws -> (id: Int64, token: String) {
-        try connection.run("""
-            INSERT INTO "tokens" ("digest", "userId", "name", "role", "expiresAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?)
-            """, [.text(Crypto.tokenDigest(token)), .integer(userID), name.map { .text($0) } ?? .null,
-                  role.map { .text($0) } ?? .null, expiresAt.map { .text($0) } ?? .null, .text(Timestamp.now())])
-        return (connection.lastInsertRowID, token)
+    /// Stores a new token for `userID` (by its digest) and returns it: the only time it exists in clear.
+    package static func issueToken(userID: Int64, name: String?, role: String?, expiresAt: String?, store: any IdentityStore,
+                                   now: String = Timestamp.now(), token: String = Crypto.newToken()) throws -> (id: Int64, token: String) {
+        let id = try store.insertToken(digest: Crypto.tokenDigest(token), userID: userID, name: name, role: role, expiresAt: expiresAt, at: now)
+        return (id, token)
     }
 }
-

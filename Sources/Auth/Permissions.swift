@@ -66,12 +66,15 @@ package struct RolePermissions: Sendable, Equatable {
         return result
     }
 
-    /// Loads a role's permissions; nil when the role does not exist.
+    /// Loads a role's permissions in `connection`'s transaction; nil when the role does not exist.
     package static func load(role: String, connection: SQLiteConnection) throws -> RolePermissions? {
-        guard let text = try connection.query("SELECT \"permissions\" FROM \"roles\" WHERE \"name\" = ?", [.text(role)]).first?[0].string else {
-            return nil
-        }
-        return try parse((try? JSON.parse(text)) ?? [:])
+        try load(role: role, store: connection.identities)
+    }
+
+    /// Loads a role's permissions; nil when the role does not exist.
+    package static func load(role: String, store: any IdentityStore) throws -> RolePermissions? {
+        guard let stored = try store.role(named: role) else { return nil }
+        return try parse((try? JSON.parse(stored.permissions)) ?? [:])
     }
 }
 

@@ -16,20 +16,21 @@ package struct SeedRole: Sendable {
         return SeedRole(name: name, title: json["title"]?.stringValue, permissions: permissions)
     }
 
+    /// Applies the role in `connection`'s transaction.
     package func apply(_ connection: SQLiteConnection) throws {
+        try apply(to: connection.identities, now: Timestamp.now())
+    }
+
+    package func apply(to store: any IdentityStore, now: String) throws {
         guard name != "root" else { throw DomainError(.forbidden, code: "NO_PERMISSION", message: "the role root cannot be changed") }
-        let now = Timestamp.now()
-        let existing = try connection.query("SELECT \"permissions\" FROM \"roles\" WHERE \"name\" = ?", [.text(name)]).first?[0].string
+        let existing = try store.role(named: name)?.permissions
         var merged = existing.flatMap { try? JSON.parse($0) }?.objectValue ?? JSONObject()
         for (collection, actions) in permissions.objectValue ?? JSONObject() {
             var current = merged[collection]?.objectValue ?? JSONObject()
             for (action, grant) in actions.objectValue ?? JSONObject() { current[action] = grant }
             merged[collection] = .object(current)
         }
-        try connection.run("""
-            INSERT INTO "roles" ("name", "title", "permissions", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT("name") DO UPDATE SET "permissions" = excluded."permissions", "title" = coalesce(excluded."title", "roles"."title"), "updatedAt" = excluded."updatedAt"
-            """, [.text(name), title.map { .text($0) } ?? .null, .text(JSON.object(merged).serialized()), .text(now), .text(now)])
+        try store.saveRole(name: name, title: title, permissions: JSON.object(merged).serialized(), at: now)
     }
 }
 
@@ -87,38 +88,60 @@ package struct SeedUser: Sendable {
         return user
     }
 
-    /// Stores the user (a new one with `passwordHash`; an existing one keeps its password), its roles and tokens.
+    /// Applies the user in `connection`'s transaction.
     package func apply(_ connection: SQLiteConnection) throws {
-        let now = Timestamp.now()
-        let userID: Int64
-        if let existing = try connection.query("SELECT \"id\" FROM \"users\" WHERE \"username\" = ?", [.text(username)]).first?[0].int64 {
-            userID = existing
-            try connection.run("UPDATE \"users\" SET \"email\" = coalesce(?, \"email\"), \"nickname\" = coalesce(?, \"nickname\"), \"updatedAt\" = ? WHERE \"id\" = ?",
-                               [email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null, .text(now), .integer(userID)])
+        try apply(to: connection.identities, now: Timestamp.now())
+    }
+
+    /// Stores the user (a new one with `passwordHash`; an existing one keeps its password), its roles and tokens.
+    package func apply(to store: any IdentityStore, now: String) throws {
+        if let existing = try store.userID(named: username) {
+            try store.updateUser(id: existing, UserChanges(email: email.map { .some($0) }, nickname: nickname.map { .some($0) }), at: now)
+            try finish(existing, store: store, now: now)
         } else {
-            if password != nil && passwordHash == nil {
-                // Hashing here would stall the writer; the user existed when the hashes were made.
-                throw DomainError(.conflict, code: "CONFLICT", message: "user '\(username)' was removed meanwhile; apply the seed again")
-            }
-            try connection.run("""
-                INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
-                """, [.text(now), .text(now), .text(username), email.map { .text($0) } ?? .null, nickname.map { .text($0) } ?? .null,
-                      passwordHash.map { .text($0) } ?? .null])
-            userID = connection.lastInsertRowID
+            try finish(try insert(store, now: now), store: store, now: now)
         }
-        try connection.run("DELETE FROM \"userRoles\" WHERE \"userId\" = ?", [.integer(userID)])
+    }
+
+    /// Stores the user as a new one with its roles and tokens and returns its id; nil (nothing
+    /// stored) when its username is taken.
+    package func create(in store: any IdentityStore, now: String) throws -> Int64? {
+        let userID: Int64
+        do {
+            userID = try insert(store, now: now)
+        } catch let error as StorageError where error.constraint == .unique(table: "users", columns: ["username"]) {
+            return nil
+        }
+        try finish(userID, store: store, now: now)
+        return userID
+    }
+
+    /// Stores the user row of a new user.
+    private func insert(_ store: any IdentityStore, now: String) throws -> Int64 {
+        if password != nil && passwordHash == nil {
+            // Hashing here would stall the writer; the user existed when the hashes were made.
+            throw DomainError(.conflict, code: "CONFLICT", message: "user '\(username)' was removed meanwhile; apply the seed again")
+        }
+        return try store.insertUser(username: username, email: email, nickname: nickname, passwordHash: passwordHash, at: now)
+    }
+
+    /// The roles and tokens of the stored user `userID`.
+    private func finish(_ userID: Int64, store: any IdentityStore, now: String) throws {
+        try Self.setRoles(roles, defaultRole: defaultRole, ofUser: userID, store: store, field: "users.\(username).roles")
+        for (token, role) in tokens {
+            guard try store.token(digest: Crypto.tokenDigest(token)) == nil else { continue }
+            _ = try Authenticator.issueToken(userID: userID, name: "seed", role: role, expiresAt: nil, store: store, now: now, token: token)
+        }
+    }
+
+    /// Replaces the roles the user holds by `roles`, `defaultRole` (else the first) its default; an
+    /// unknown role is a validation error of `field`.
+    package static func setRoles(_ roles: [String], defaultRole: String?, ofUser userID: Int64, store: any IdentityStore, field: String) throws {
+        try store.removeRoleHoldings(userID: userID)
         let defaultRole = defaultRole ?? roles.first
         for role in roles {
-            guard try !connection.query("SELECT 1 FROM \"roles\" WHERE \"name\" = ?", [.text(role)]).isEmpty else {
-                throw DomainError.validation("users.\(username).roles", "unknown role '\(role)'")
-            }
-            try connection.run("INSERT INTO \"userRoles\" (\"userId\", \"roleName\", \"isDefault\") VALUES (?, ?, ?)",
-                               [.integer(userID), .text(role), .integer(role == defaultRole ? 1 : 0)])
-        }
-        for (token, role) in tokens {
-            let digest = Crypto.tokenDigest(token)
-            guard try connection.query("SELECT 1 FROM \"tokens\" WHERE \"digest\" = ?", [.text(digest)]).isEmpty else { continue }
-            _ = try Authenticator.issueToken(userID: userID, name: "seed", role: role, expiresAt: nil, connection: connection, token: token)
+            guard try store.role(named: role) != nil else { throw DomainError.validation(field, "unknown role '\(role)'") }
+            try store.addRoleHolding(userID: userID, role: role, isDefault: role == defaultRole)
         }
     }
 }

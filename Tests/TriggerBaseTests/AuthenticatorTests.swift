@@ -27,14 +27,14 @@ struct AuthenticatorTests {
                     INSERT INTO userRoles (userId, roleName, isDefault) VALUES (1, 'member', 1), (1, 'editor', 0);
                     """)
                 var t: [String: String] = [:]
-                t["ann"] = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: nil, connection: c).token
-                t["pinned"] = try Authenticator.issueToken(userID: 1, name: "k", role: "member", expiresAt: nil, connection: c).token
-                t["expired"] = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: "2000-01-01T00:00:00.000Z", connection: c).token
-                let revoked = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: nil, connection: c)
+                t["ann"] = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: nil, store: c.identities).token
+                t["pinned"] = try Authenticator.issueToken(userID: 1, name: "k", role: "member", expiresAt: nil, store: c.identities).token
+                t["expired"] = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: "2000-01-01T00:00:00.000Z", store: c.identities).token
+                let revoked = try Authenticator.issueToken(userID: 1, name: nil, role: nil, expiresAt: nil, store: c.identities)
                 try c.run("UPDATE tokens SET revokedAt = 'x' WHERE id = ?", [.integer(revoked.id)])
                 t["revoked"] = revoked.token
-                t["bob"] = try Authenticator.issueToken(userID: 2, name: nil, role: nil, expiresAt: nil, connection: c).token
-                t["gone"] = try Authenticator.issueToken(userID: 3, name: nil, role: nil, expiresAt: nil, connection: c).token
+                t["bob"] = try Authenticator.issueToken(userID: 2, name: nil, role: nil, expiresAt: nil, store: c.identities).token
+                t["gone"] = try Authenticator.issueToken(userID: 3, name: nil, role: nil, expiresAt: nil, store: c.identities).token
                 try c.run("DELETE FROM users WHERE id = 3")
                 return t
             }
