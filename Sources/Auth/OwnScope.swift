@@ -2,8 +2,8 @@ import JSON
 import Storage
 
 /// spec 03: an action granted with scope `own` only ever sees the records its actor created;
-/// the others answer 404 as if they did not exist. The one place that rule is written, as SQL
-/// over the alias `t0` and as a check on a record already read.
+/// the others answer 404 as if they did not exist. The one place that rule is written, as a
+/// record condition for the store and as a check on a record already read.
 package struct OwnScope: Sendable, Equatable {
     /// The actor's user; nil (an actor without a user) owns nothing, so sees nothing.
     package let userID: Int64?
@@ -14,10 +14,8 @@ package struct OwnScope: Sendable, Equatable {
         userID = actor.userID
     }
 
-    /// `t0."createdById" = ?` and its parameter (NULL for no user: true for no row).
-    package var condition: (sql: String, parameters: [SQLiteValue]) {
-        ("t0.\"createdById\" = ?", [userID.map { .integer($0) } ?? .null])
-    }
+    /// Records whose `createdById` is the actor's (no user: no record).
+    package var condition: RecordCondition { .createdBy(userID) }
 
     /// Whether `record` (with its `createdById`) is one the actor created.
     package func allows(_ record: JSONObject) -> Bool {

@@ -18,8 +18,8 @@ import Testing
 
     @Test func ownScope_isTheActorsCreatedByIdInSQLAndOnRecords() throws {
         let own = try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: alice))
-        #expect(own.condition.sql == "t0.\"createdById\" = ?")
-        #expect(own.condition.parameters == [.integer(7)])
+        #expect(own.condition.sql(SQLiteDialect(), root: "t0").sql == "t0.\"createdById\" = ?")
+        #expect(own.condition.sql(SQLiteDialect(), root: "t0").parameters == [.integer(7)])
         #expect(own.allows(["id": 1, "createdById": 7]))
         #expect(!own.allows(["id": 2, "createdById": 8]))
         #expect(!own.allows(["id": 3, "createdById": .null]))
@@ -27,7 +27,7 @@ import Testing
 
     @Test func ownScope_withoutUser_seesNothing() throws {
         let own = try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: .anonymous))
-        #expect(own.condition.parameters == [.null])
+        #expect(own.condition.sql(SQLiteDialect(), root: "t0").parameters == [.null])
         #expect(!own.allows(["id": 3, "createdById": .null]))
     }
 
@@ -35,19 +35,7 @@ import Testing
         var scope = ResourceService.Scope()
         scope.condition = .id(5)
         scope.restrict(to: try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: alice)))
-        let (sql, parameters) = scope.records.sql(SQLiteDialect(), root: "t0")
-        #expect(sql == "(t0.\"id\" = ? AND t0.\"createdById\" = ?)")
-        #expect(parameters == [.integer(5), .integer(7)])
-    }
-
-    /// The transitional text scope (Application.association) is anded the same way.
-    @available(*, deprecated)
-    @Test func resourceScope_givenAsText_isRestrictedToo() throws {
-        var scope = ResourceService.Scope()
-        scope.sql = "t0.\"id\" = ?"
-        scope.parameters = [.integer(5)]
-        scope.restrict(to: try #require(OwnScope(RolePermissions.Grant(scope: .own), actor: alice)))
-        let (sql, parameters) = scope.records.sql(SQLiteDialect(), root: "t0")
+        let (sql, parameters) = scope.condition.sql(SQLiteDialect(), root: "t0")
         #expect(sql == "(t0.\"id\" = ? AND t0.\"createdById\" = ?)")
         #expect(parameters == [.integer(5), .integer(7)])
     }

@@ -27,36 +27,7 @@ package struct ResourceService: Sendable {
 
         /// Adds the `own` condition (spec 03) to this one.
         package mutating func restrict(to own: OwnScope) {
-            condition = condition && .createdBy(own.userID)
-        }
-
-        /// What the action sees: `condition`, and the transitional text condition if one is set.
-        var records: RecordCondition { (legacy ?? .always) && condition }
-
-        // MARK: Transitional (Application.association sets a condition as SQLite text)
-
-        private var legacySQL = "1"
-        private var legacyParameters: [ColumnValue] = []
-        private var legacy: RecordCondition?
-
-        /// A condition as SQLite text over the alias `t0`, `and`ed with `condition`.
-        @available(*, deprecated, message: "set `condition`: RecordCondition.id(_:), .related(to:by:in:)")
-        package var sql: String {
-            get { legacySQL }
-            set {
-                legacySQL = newValue
-                legacy = .sql(legacySQL, legacyParameters)
-            }
-        }
-
-        /// The parameters of `sql`.
-        @available(*, deprecated, message: "set `condition`: RecordCondition.id(_:), .related(to:by:in:)")
-        package var parameters: [ColumnValue] {
-            get { legacyParameters }
-            set {
-                legacyParameters = newValue
-                legacy = .sql(legacySQL, legacyParameters)
-            }
+            condition = condition && own.condition
         }
     }
 
@@ -105,7 +76,7 @@ package struct ResourceService: Sendable {
 
     private func list(_ collection: String, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.records
+        var condition = scope.condition
         if let text = query["filter"], !text.isEmpty {
             condition = condition && (try compiler.compile(FilterCompiler.parse(text: text), collection: collection))
         }
@@ -134,7 +105,7 @@ package struct ResourceService: Sendable {
 
     private func get(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope, catalogue: Catalogue) async throws -> HTTPResponse {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.records
+        var condition = scope.condition
         if let id = try id ?? query.primaryKeys()?.first {
             condition = condition && .id(id)
         }
@@ -232,7 +203,7 @@ package struct ResourceService: Sendable {
     private static func targetIDs(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
                                   catalogue: Catalogue, connection: SQLiteConnection) throws -> [Int64] {
         var compiler = FilterCompiler(catalogue: catalogue)
-        var condition = scope.records
+        var condition = scope.condition
         let keys = try id.map { [$0] } ?? query.primaryKeys()
         if let keys { condition = condition && .ids(keys) }
         if let text = query["filter"], !text.isEmpty {
@@ -288,7 +259,7 @@ package struct ResourceService: Sendable {
         let catalogue = schema.current
         let columns = Set(catalogue.allColumns(collection))
         let hidden = Set(catalogue.collection(collection)?.fields.filter(\.hidden).map(\.name) ?? [])
-        var condition = scope.records
+        var condition = scope.condition
         for key in keys {
             guard columns.contains(key), !hidden.contains(key) else { throw DomainError.invalidParameter("filterKeys", "unknown field '\(key)'") }
             let value = object[key] ?? .null
