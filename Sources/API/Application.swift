@@ -63,14 +63,12 @@ public final class Application: Sendable {
         database = try Database(configuration: databaseConfiguration, logger: logger)
         do {
             try database.migrate(SystemMigrations.all)
-            // Start-up is synchronous: read the catalogue over a short-lived read-only connection.
-            let connection = try SQLiteConnection(path: configuration.databasePath, mode: .readOnly)
-            let catalogue = try Catalogue.load(connection)
-            schema = SchemaState(catalogue)
-            workflowRuntime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor,
-                                              clock: configuration.workflowClock)
-            defer { connection.close() }
-            try workflowRuntime.registry.reload(connection)
+            // Start-up is synchronous: the catalogue is read blocking, before any request can come.
+            schema = SchemaState(try database.readBlocking { try $0.schema.catalogue() })
+            let runtime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor,
+                                          clock: configuration.workflowClock)
+            workflowRuntime = runtime
+            try database.readBlocking { try runtime.registry.reload($0) }
         } catch {
             database.close()
             throw error

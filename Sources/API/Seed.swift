@@ -40,7 +40,7 @@ package enum Seed {
         // existing user keeps its password, so a re-applied seed hashes nothing.
         let existing = try await database.read { [users] connection in
             try Set(users.filter { $0.password != nil }.filter {
-                try !connection.query("SELECT 1 FROM \"users\" WHERE \"username\" = ?", [.text($0.username)]).isEmpty
+                try connection.identities.userID(named: $0.username) != nil
             }.map(\.username))
         }
         for index in users.indices where !existing.contains(users[index].username) {
@@ -141,18 +141,14 @@ package enum Seed {
     private static func identicalExists(_ collection: String, _ values: JSONObject, catalogue: Catalogue,
                                         connection: SQLiteConnection) throws -> Bool {
         guard let definition = catalogue.collection(collection) else { return false }
-        var conditions: [String] = []
-        var parameters: [SQLiteValue] = []
+        var condition: RecordCondition?
         for field in definition.fields where !field.type.isRelation {
             guard let value = values[field.name] else { continue }
-            let encoded = try RecordCodec.encode(value, for: field, path: field.name)
-            if encoded == .null { conditions.append("\(Name.quoted(field.name)) IS NULL") } else {
-                conditions.append("\(Name.quoted(field.name)) = ?")
-                parameters.append(encoded)
-            }
+            let matches = try RecordCondition.field(field, equals: value)
+            condition = condition.map { $0 && matches } ?? matches
         }
-        guard !conditions.isEmpty else { return false }
-        return try !connection.query("SELECT 1 FROM \(Name.quoted(collection)) WHERE \(conditions.joined(separator: " AND ")) LIMIT 1", parameters).isEmpty
+        guard let condition else { return false }
+        return try connection.records(catalogue).exists(collection, where: condition)
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -110,6 +111,20 @@ public final class Database: Sendable {
             }
             if !accepted { continuation.resume(throwing: StorageError.closed) }
         }
+    }
+
+    /// Same as `read`, blocking the calling thread until `body` has run: for start-up and the
+    /// command line only, never on an event loop or inside a task.
+    public func readBlocking<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let accepted = readQueue.enqueue { connection in
+            outcome.withLock { $0 = Result { try connection.inSavepoint { try body(connection) } } }
+            done.signal()
+        }
+        guard accepted else { throw StorageError.closed }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
     }
 
     /// Answers once a read-only connection has run a trivial query: the database is there and
