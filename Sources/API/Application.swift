@@ -14,7 +14,7 @@ public struct ApplicationConfiguration: Sendable {
     public var dataDirectory: String = "./data"
     /// `synchronous=FULL` (default) or NORMAL.
     public var synchronous: SynchronousMode = .full
-    /// Write jobs waiting for the writer past which new writing requests get 503 `OVERLOADED`.
+    /// Writes waiting for the writer past which new writing requests get 503 `OVERLOADED`.
     public var maxWriteBacklog = 2000
     /// API requests handled at once past which new ones get 503 `OVERLOADED`.
     public var maxRequestsInFlight = 4096
@@ -153,7 +153,7 @@ public final class Application: Sendable {
             triggerbase_write_batches_total \(statistics.batches)
             # HELP triggerbase_write_jobs_total Write requests committed (jobs / batches = average batch size).
             # TYPE triggerbase_write_jobs_total counter
-            triggerbase_write_jobs_total \(statistics.jobs)
+            triggerbase_write_jobs_total \(statistics.writes)
             # HELP triggerbase_dispatcher_queue_depth Queued executions read from the table and waiting for their turn.
             # TYPE triggerbase_dispatcher_queue_depth gauge
             triggerbase_dispatcher_queue_depth \(workflowRuntime.dispatcher.queueDepth)
@@ -335,8 +335,8 @@ public final class Application: Sendable {
         executor.stop()
         passwordHasher.stop()
         let statistics = database.writeStatistics
-        logger.info("write statistics", ["batches": .int(statistics.batches), "jobs": .int(statistics.jobs),
-                                         "averageBatch": .double(statistics.batches == 0 ? 0 : Double(statistics.jobs) / Double(statistics.batches))])
+        logger.info("write statistics", ["batches": .int(statistics.batches), "writes": .int(statistics.writes),
+                                         "averageBatch": .double(statistics.batches == 0 ? 0 : Double(statistics.writes) / Double(statistics.batches))])
         database.close()
         logger.flush()
     }

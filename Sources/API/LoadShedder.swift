@@ -60,7 +60,7 @@ package final class LoadShedder: Sendable {
     /// Prometheus lines for `/metrics`.
     package func prometheusLines(writeBacklog: Int) -> String {
         """
-        # HELP triggerbase_write_queue_depth Write jobs waiting for the single writer.
+        # HELP triggerbase_write_queue_depth Writes waiting for the single writer.
         # TYPE triggerbase_write_queue_depth gauge
         triggerbase_write_queue_depth \(writeBacklog)
         # HELP triggerbase_requests_in_flight API requests being handled.

@@ -35,7 +35,7 @@ package enum Seed {
         let records = document["records"]?.objectValue ?? JSONObject()
         let roles = try (document["roles"]?.arrayValue ?? []).map(SeedRole.parse)
         var users = try (document["users"]?.arrayValue ?? []).map(SeedUser.parse)
-        // Passwords of new users are hashed before the write job (issue 13), one at a time: a seed
+        // Passwords of new users are hashed before the write (issue 13), one at a time: a seed
         // is start-up or CLI work and should not take every hashing thread from sign-ins. An
         // existing user keeps its password, so a re-applied seed hashes nothing.
         let existing = try await database.read { [users] connection in

@@ -80,7 +80,7 @@ package struct SeedUser: Sendable {
                         defaultRole: json["defaultRole"]?.stringValue, tokens: tokens)
     }
 
-    /// This user with `passwordHash` set from `password` (awaited on the hasher, never in a write job).
+    /// This user with `passwordHash` set from `password` (awaited on the hasher, never in a write).
     package func hashingPassword(_ hasher: PasswordHasher) async throws -> SeedUser {
         guard let password, passwordHash == nil else { return self }
         var user = self

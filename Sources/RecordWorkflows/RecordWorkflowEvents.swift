@@ -7,7 +7,7 @@ import Workflows
 
 /// Invoking record-workflow events on records and reading their history (spec 06).
 ///
-/// An invocation is one write job: the checks (event allowed in the current state, roles, the
+/// An invocation is one write: the checks (event allowed in the current state, roles, the
 /// caller's `version`, required parameters), the exit actions, the transition, the new state's
 /// entry actions, the history row and the post-action workflows it fires (action `workflowEvent`)
 /// commit together, or — when any check fails — nothing does.

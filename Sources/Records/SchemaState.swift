@@ -6,8 +6,8 @@ import Synchronization
 /// The catalogue as requests see it (`current`) and as the single writer sees it
 /// (`writerCatalogue`).
 ///
-/// The writer's view changes inside the write job that runs the DDL, so later jobs of the same
-/// batch already see the new tables; it is put back if that job or its batch rolls back. `current`
+/// The writer's view changes inside the write that runs the DDL, so later writes of the same
+/// batch already see the new tables; it is put back if that write or its batch rolls back. `current`
 /// is replaced only after the batch commits, on the writer thread before the next batch begins, so
 /// requests never see a change that is not (or not yet) in the database.
 package final class SchemaState: Sendable {
@@ -38,7 +38,7 @@ package final class SchemaState: Sendable {
         }
     }
 
-    /// Creates collections inside a write job; a name the writer's view already holds (one created
+    /// Creates collections inside a write; a name the writer's view already holds (one created
     /// earlier in the same batch, say) is 409 `COLLECTION_EXISTS`.
     package func create(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
         for definition in definitions where writerCatalogue.collection(definition.name) != nil {
@@ -47,7 +47,7 @@ package final class SchemaState: Sendable {
         return try apply(definitions, connection: connection)
     }
 
-    /// Adds collections (or fields) inside a write job: DDL, catalogue rows, and the writer's view.
+    /// Adds collections (or fields) inside a write: DDL, catalogue rows, and the writer's view.
     package func apply(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
         let old = writerCatalogue
         for definition in definitions {
@@ -66,7 +66,7 @@ package final class SchemaState: Sendable {
         return new
     }
 
-    /// Drops a collection inside a write job.
+    /// Drops a collection inside a write.
     package func drop(_ name: String, connection: SQLiteConnection) throws {
         let catalogue = writerCatalogue
         guard catalogue.collection(name)?.isBuiltIn == false else { throw DomainError.collectionNotFound(name) }
@@ -80,7 +80,7 @@ package final class SchemaState: Sendable {
         stage(try connection.schema.catalogue(), connection: connection)
     }
 
-    /// Removes a scalar field inside a write job: drops its index and column, updates the definition.
+    /// Removes a scalar field inside a write: drops its index and column, updates the definition.
     package func removeField(_ name: String, of collection: String, connection: SQLiteConnection) throws {
         guard var definition = writerCatalogue.collection(collection), !definition.isBuiltIn else { throw DomainError.collectionNotFound(collection) }
         guard definition.field(name) != nil else { throw DomainError(.notFound, code: "NOT_FOUND", message: "'\(collection)' has no field '\(name)'") }

@@ -4,12 +4,12 @@ extension Database {
     /// Applies the `migrations` not yet recorded in `_migrations`, in version order, each in its
     /// own transaction together with its record (spec 07: numbered migrations, recorded in the
     /// database). Runs on the writer thread between batches; blocks the caller until done, so call
-    /// it at startup, not from a write job.
+    /// it at startup, not from a write.
     ///
     /// Throws `.databaseNewerThanBinary` when the database records a version above the highest
     /// in `migrations` (spec 07: "a newer database than the binary refuses to start").
     public func migrate(_ migrations: [Migration]) throws(StorageError) {
-        guard !writerThread.isCurrent else { throw .misuse("migrate cannot be called from a write job") }
+        guard !writerThread.isCurrent else { throw .misuse("migrate cannot be called from a write") }
         let outcome = Handoff<StorageError?>()
         let logger = self.logger
         let accepted = writer.queue.enqueue(.exclusive { connection in
@@ -29,7 +29,7 @@ extension Database {
     /// Blocks the caller until the copy is complete.
     public func backup(to path: String) throws(StorageError) {
         guard !readerThreads.contains(where: \.isCurrent) else {
-            throw .misuse("backup cannot be called from a read job")
+            throw .misuse("backup cannot be called from a read")
         }
         let outcome = Handoff<StorageError?>()
         let accepted = readQueue.enqueue { connection in

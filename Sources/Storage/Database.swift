@@ -6,7 +6,7 @@ import Synchronization
 /// on its own thread (spec 07: Storage; ARCHITECTURE: "one place where durability and ordering
 /// are decided").
 ///
-/// - Writes are queued to the single writer, which commits many jobs in one transaction, a
+/// - Writes are queued to the single writer, which commits many writes in one transaction, a
 ///   savepoint each, and answers each caller with its own result or error after the commit.
 /// - Reads run on read-only connections in WAL mode: they see the last committed state and never
 ///   wait for the writer.
@@ -66,33 +66,33 @@ public final class Database: Sendable {
 
     deinit { close() }
 
-    /// Queues `job` for the writer and returns its result once the batch holding it has
+    /// Queues `work` for the writer and returns its result once the batch holding it has
     /// committed (so, with `synchronous = FULL`, once it is on disk).
     ///
-    /// The job runs on the writer thread inside its own savepoint within the batch transaction:
+    /// The write runs on the writer thread inside its own savepoint within the batch transaction:
     /// if it throws, only its changes are rolled back and only its caller gets the error; if the
-    /// `COMMIT` fails, every job of the batch gets that error. Jobs must be short, must not block
-    /// and must not run `BEGIN`, `COMMIT` or `ROLLBACK`. A queued job is not cancelled with its
+    /// `COMMIT` fails, every write of the batch gets that error. Writes must be short, must not block
+    /// and must not run `BEGIN`, `COMMIT` or `ROLLBACK`. A queued write is not cancelled with its
     /// task. Throws `StorageError.closed` after `close()`.
     @discardableResult
-    public func write<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submit(TypedWriteRequest(job: job, delivery: .continuation(continuation)))
+            submit(TypedWriteRequest(work: work, delivery: .continuation(continuation)))
         }
     }
 
     /// Same as the async `write`, with `completion` called on the writer thread after the commit
     /// (or at once on the caller's thread with `.closed` after `close()`). It must not block.
     ///
-    /// A `background` job is one nobody waits on (a workflow step): when a batch holds only such
-    /// jobs, the writer waits up to `backgroundDelayMicroseconds` for a request's job to join it,
+    /// A `background` write is one nobody waits on (a workflow step): when a batch holds only such
+    /// writes, the writer waits up to `backgroundDelayMicroseconds` for a request's write to join it,
     /// so the two share one commit instead of the request waiting behind the background commit.
     public func write<T: Sendable>(
         background: Bool = false,
-        _ job: @escaping @Sendable (SQLiteConnection) throws -> T,
+        _ work: @escaping @Sendable (SQLiteConnection) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        submit(TypedWriteRequest(job: job, delivery: .callback(completion), isBackground: background))
+        submit(TypedWriteRequest(work: work, delivery: .callback(completion), isBackground: background))
     }
 
     private func submit(_ request: any WriteRequest) {
@@ -139,13 +139,13 @@ public final class Database: Sendable {
         writer.addCommitObserver(observer)
     }
 
-    /// Write jobs queued for the writer and not yet begun: what a caller's new write would wait
+    /// Writes queued for the writer and not yet begun: what a caller's new write would wait
     /// behind (for load shedding and `/metrics`).
     public var writeBacklog: Int { writer.queue.count }
 
-    /// Committed batches and the jobs in them since opening; `jobs / batches` is the average
+    /// Committed batches and the writes in them since opening; `writes / batches` is the average
     /// batch size (spec 07: metrics "write batch sizes").
-    public var writeStatistics: (batches: Int, jobs: Int) { writer.writeStatistics }
+    public var writeStatistics: (batches: Int, writes: Int) { writer.writeStatistics }
 
     /// Runs the reads and writes already queued, stops the threads and closes the connections,
     /// waiting for all of it (the readers first, so the writer closes last and checkpoints the
@@ -169,7 +169,7 @@ public final class Database: Sendable {
             throw .misuse("\(configuration.path) cannot use WAL mode (journal_mode is \(journalMode ?? "unknown"))")
         }
         try connection.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue)")
-        // Statement journals of the per-job savepoints stay in memory instead of temporary files.
+        // Statement journals of the per-write savepoints stay in memory instead of temporary files.
         try connection.execute("PRAGMA temp_store = MEMORY")
         return connection
     }

@@ -17,9 +17,9 @@ public struct DatabaseConfiguration: Sendable {
     /// How long a connection waits for a lock held by another process before `SQLITE_BUSY`.
     /// Default 5000.
     public var busyTimeoutMilliseconds: Int = 5000
-    /// Most write jobs committed in one transaction; at least 1. Default 512.
+    /// Most writes committed in one transaction; at least 1. Default 512.
     public var maxBatchSize: Int = 512
-    /// How long the writer holds a batch made only of background jobs (`write(background: true)`)
+    /// How long the writer holds a batch made only of background writes (`write(background: true)`)
     /// so that a request's write arriving meanwhile shares its commit; 0 disables it. Default 2000.
     public var backgroundDelayMicroseconds: Int = 2000
 

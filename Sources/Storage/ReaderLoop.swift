@@ -1,4 +1,4 @@
-/// A read job: gets a reader's connection, resumes its caller itself.
+/// A read: gets a reader's connection, resumes its caller itself.
 typealias ReadRequest = @Sendable (SQLiteConnection) -> Void
 
 /// A reader thread's loop: one queued read at a time, so an idle reader takes the next one.

@@ -1,12 +1,12 @@
-/// A write job on its way to, or running on, the writer thread.
+/// A write on its way to, or running on, the writer thread.
 protocol WriteRequest: AnyObject, Sendable {
-    /// Runs the job inside its own savepoint and keeps its result (writer thread only).
+    /// Runs the write inside its own savepoint and keeps its result (writer thread only).
     func perform(on connection: SQLiteConnection)
-    /// The error the job threw, once performed.
+    /// The error the write threw, once performed.
     var failure: (any Error)? { get }
     /// Hands the kept result to the caller (after the batch committed).
     func complete()
-    /// Hands `error` to the caller instead (the batch did not commit, or the job never ran).
+    /// Hands `error` to the caller instead (the batch did not commit, or the write never ran).
     func fail(_ error: any Error)
     /// Work nobody is waiting on (see `Database.write(background:)`).
     var isBackground: Bool { get }
@@ -14,19 +14,19 @@ protocol WriteRequest: AnyObject, Sendable {
 
 /// What the writer thread is asked to do.
 enum WriterCommand: Sendable {
-    /// A job to batch with its neighbours into one transaction.
+    /// A write to batch with its neighbours into one transaction.
     case write(any WriteRequest)
     /// Work that needs the connection outside any batch transaction (migrations); the open batch
     /// is committed first.
     case exclusive(@Sendable (SQLiteConnection) -> Void)
 }
 
-/// One caller's job and the way its result goes back.
+/// One caller's write and the way its result goes back.
 ///
 /// `@unchecked Sendable` because of the mutable `outcome`. It is safe: the caller creates the
 /// request and hands it over through `BlockingQueue`, whose mutex orders that hand-off before the
 /// writer's first access; after that `outcome` is written and read only on the writer thread
-/// (`perform`, then `complete` / `fail` after the commit). `job` and `delivery` are immutable and
+/// (`perform`, then `complete` / `fail` after the commit). `work` and `delivery` are immutable and
 /// `Sendable`.
 final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
     enum Delivery: Sendable {
@@ -34,20 +34,20 @@ final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
         case callback(@Sendable (Result<T, any Error>) -> Void)
     }
 
-    private let job: @Sendable (SQLiteConnection) throws -> T
+    private let work: @Sendable (SQLiteConnection) throws -> T
     private let delivery: Delivery
     private var outcome: Result<T, any Error>?
     let isBackground: Bool
 
-    init(job: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery, isBackground: Bool = false) {
-        self.job = job
+    init(work: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery, isBackground: Bool = false) {
+        self.work = work
         self.delivery = delivery
         self.isBackground = isBackground
     }
 
     func perform(on connection: SQLiteConnection) {
         do {
-            outcome = .success(try connection.inSavepoint { try job(connection) })
+            outcome = .success(try connection.inSavepoint { try work(connection) })
         } catch {
             outcome = .failure(error)
         }
@@ -59,7 +59,7 @@ final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
     }
 
     func complete() {
-        deliver(outcome ?? .failure(StorageError.misuse("the write job was never run")))
+        deliver(outcome ?? .failure(StorageError.misuse("the write was never run")))
     }
 
     func fail(_ error: any Error) {

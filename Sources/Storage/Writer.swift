@@ -9,7 +9,7 @@ final class Writer: Sendable {
     let backgroundDelayMicroseconds: Int
     let logger: Logger?
     private let observers = Mutex<[@Sendable () -> Void]>([])
-    private let statistics = Mutex<(batches: Int, jobs: Int)>((0, 0))
+    private let statistics = Mutex<(batches: Int, writes: Int)>((0, 0))
 
     init(maxBatchSize: Int, backgroundDelayMicroseconds: Int = 0, logger: Logger?) {
         self.maxBatchSize = maxBatchSize
@@ -21,13 +21,13 @@ final class Writer: Sendable {
         observers.withLock { $0.append(observer) }
     }
 
-    var writeStatistics: (batches: Int, jobs: Int) {
+    var writeStatistics: (batches: Int, writes: Int) {
         statistics.withLock { $0 }
     }
 
-    /// Counts a committed batch of `jobs` jobs and calls the observers (writer thread).
-    func didCommit(jobs: Int) {
-        statistics.withLock { $0.batches += 1; $0.jobs += jobs }
+    /// Counts a committed batch of `writes` writes and calls the observers (writer thread).
+    func didCommit(writes: Int) {
+        statistics.withLock { $0.batches += 1; $0.writes += writes }
         for observer in observers.withLock({ $0 }) {
             observer()
         }

@@ -2,7 +2,7 @@ import Logging
 
 /// The writer thread's loop: group commit (spec 07: Storage).
 ///
-/// It takes every queued command (up to `maxBatchSize`), runs the write jobs in one
+/// It takes every queued command (up to `maxBatchSize`), runs the writes in one
 /// `BEGIN IMMEDIATE` transaction, each in its own savepoint, commits once and only then hands each
 /// caller its own result. `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction
 /// that upgrades to a write can hit `SQLITE_BUSY` that no busy timeout resolves (GRDB issue #1483).
@@ -11,7 +11,7 @@ final class WriterLoop {
     private let writer: Writer
     /// The commands being worked through; capacity is recycled between batches.
     private var commands: [WriterCommand] = []
-    /// Jobs run in the open transaction, waiting for its `COMMIT`.
+    /// Writes run in the open transaction, waiting for its `COMMIT`.
     private var pending: [any WriteRequest] = []
     /// Commands that arrived while a background-only batch waited.
     private var joining: [WriterCommand] = []
@@ -42,7 +42,7 @@ final class WriterLoop {
         }
     }
 
-    /// A batch of background jobs only waits briefly for a foreground job to share its commit.
+    /// A batch of background writes only waits briefly for a foreground write to share its commit.
     private func holdBackgroundBatch() {
         let delay = writer.backgroundDelayMicroseconds
         guard delay > 0, commands.count < writer.maxBatchSize, commands.allSatisfy({
@@ -55,7 +55,7 @@ final class WriterLoop {
         joining.removeAll(keepingCapacity: true)
     }
 
-    /// Runs one job in the batch transaction, opening it if needed.
+    /// Runs one write in the batch transaction, opening it if needed.
     private func perform(_ request: any WriteRequest) {
         if !connection.isInTransaction {
             do {
@@ -70,19 +70,19 @@ final class WriterLoop {
             pending.append(request)
             return
         }
-        // The transaction ended inside the job. Either SQLite rolled it back after an error such
+        // The transaction ended inside the write. Either SQLite rolled it back after an error such
         // as SQLITE_FULL or SQLITE_IOERR ("Response To Errors Within A Transaction",
-        // sqlite.org/lang_transaction.html), taking the earlier jobs' changes with it, or the job
-        // ran COMMIT / ROLLBACK itself. Either way the earlier jobs cannot be reported as committed.
+        // sqlite.org/lang_transaction.html), taking the earlier writes' changes with it, or the write
+        // ran COMMIT / ROLLBACK itself. Either way the earlier writes cannot be reported as committed.
         let error = request.failure ?? StorageError.misuse(
-            "a write job ended the batch transaction; jobs must not run BEGIN, COMMIT or ROLLBACK")
+            "a write ended the batch transaction; writes must not run BEGIN, COMMIT or ROLLBACK")
         connection.transactionDidRollBack()
         failPending(error)
         if request.failure != nil { request.complete() } else { request.fail(error) }
     }
 
-    /// Commits the open transaction, then hands every job its result; if `COMMIT` fails, rolls
-    /// back and hands every job that error.
+    /// Commits the open transaction, then hands every write its result; if `COMMIT` fails, rolls
+    /// back and hands every write that error.
     private func commitPending() {
         guard connection.isInTransaction else { return }
         do {
@@ -91,7 +91,7 @@ final class WriterLoop {
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
             connection.transactionDidRollBack()
             writer.logger?.error("write batch failed to commit", [
-                "error": .string(String(describing: error)), "jobs": .int(pending.count),
+                "error": .string(String(describing: error)), "writes": .int(pending.count),
             ])
             failPending(error)
             return
@@ -99,7 +99,7 @@ final class WriterLoop {
         // Published state, counters and observers first: once a caller has its answer, what it
         // committed is visible, the commit is counted and the dispatcher has been woken.
         connection.transactionDidCommit()
-        writer.didCommit(jobs: pending.count)
+        writer.didCommit(writes: pending.count)
         for request in pending {
             request.complete()
         }

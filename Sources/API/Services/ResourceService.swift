@@ -47,8 +47,8 @@ package struct ResourceService: Sendable {
         case "create":
             let body = UpdateGuard(whitelist: query.list("whitelist"), blacklist: query.list("blacklist")).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
-            let job = try createJob(collection, values: body, query: query, scope: scope, actor: actor, user: user)
-            return await workflows.response(try await database.write(job), requestID: request.requestID)
+            let write = try createWrite(collection, values: body, query: query, scope: scope, actor: actor, user: user)
+            return await workflows.response(try await database.write(write), requestID: request.requestID)
         case "update":
             let body = UpdateGuard(whitelist: query.list("whitelist"), blacklist: query.list("blacklist")).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: catalogue)
@@ -128,10 +128,10 @@ package struct ResourceService: Sendable {
 
     // MARK: Writing
 
-    /// Validates a create's shape and `triggerWorkflows`, and returns its write job, which inserts
+    /// Validates a create's shape and `triggerWorkflows`, and returns its write, which inserts
     /// every item (nested values included) with the executions it fires, and answers with the
     /// records as stored.
-    package func createJob(_ collection: String, values: JSON, query: QueryParameters, scope: Scope,
+    package func createWrite(_ collection: String, values: JSON, query: QueryParameters, scope: Scope,
                    actor: Actor, user: JSON) throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
         let bulk: Bool
         let items: [JSON]
@@ -183,8 +183,8 @@ package struct ResourceService: Sendable {
             let grant = try access.require("create", on: collection)
             let body = UpdateGuard(whitelist: query.list("whitelist"), blacklist: query.list("blacklist")).apply(to: try Self.parseBody(request.body))
             try access.checkWrite(body, collection: collection, grant: grant, catalogue: schema.current)
-            let job = try createJob(collection, values: body, query: query, scope: Scope(), actor: access.actor, user: access.user)
-            database.write(job) { [workflows] result in
+            let write = try createWrite(collection, values: body, query: query, scope: Scope(), actor: access.actor, user: access.user)
+            database.write(write) { [workflows] result in
                 switch result {
                 case .success(let outcome):
                     if let response = workflows.immediateResponse(outcome, requestID: request.requestID) { respond(response); return }
@@ -216,15 +216,15 @@ package struct ResourceService: Sendable {
 
     private func update(_ collection: String, id: Int64?, values: JSON, query: QueryParameters, scope: Scope,
                         actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
-        let job = try updateJob(collection, values: values, query: query, actor: actor, user: user) { connection, catalogue in
+        let write = try updateWrite(collection, values: values, query: query, actor: actor, user: user) { connection, catalogue in
             try Self.targetIDs(collection, id: id, query: query, scope: scope, catalogue: catalogue, connection: connection)
         }
-        return try await database.write(job)
+        return try await database.write(write)
     }
 
-    /// Validates an update's shape and `triggerWorkflows`, and returns its write job, which updates
+    /// Validates an update's shape and `triggerWorkflows`, and returns its write, which updates
     /// the records `targets` finds and fires their workflows; the answer is always a list.
-    private func updateJob(_ collection: String, values: JSON, query: QueryParameters, actor: Actor, user: JSON,
+    private func updateWrite(_ collection: String, values: JSON, query: QueryParameters, actor: Actor, user: JSON,
                            targets: @escaping @Sendable (SQLiteConnection, Catalogue) throws -> [Int64])
         throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw DomainError.badRequest("the body must be a JSON object") }
@@ -249,7 +249,7 @@ package struct ResourceService: Sendable {
     /// `firstOrCreate` / `updateOrCreate` (NocoBase's `actions/first-or-create.ts`, `update-or-create.ts`):
     /// the first record in scope whose `filterKeys` equal the values' (a key the values lack or
     /// give as null matches NULL) is answered as it is, or updated with the values; else the values
-    /// are created. One write job, so two concurrent calls cannot both create. `updateOrCreate`
+    /// are created. One write, so two concurrent calls cannot both create. `updateOrCreate`
     /// answers `[record]` when it updated and `record` when it created, as NocoBase does.
     private func findOrWrite(_ action: String, _ collection: String, values: JSON, query: QueryParameters, scope: Scope,
                              actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
@@ -267,8 +267,8 @@ package struct ResourceService: Sendable {
             let type = catalogue.collection(collection)?.field(key)?.type ?? (key.hasSuffix("At") ? .datetime : .integer)
             condition = condition && (try .field(FieldDefinition(name: key, type: type == .belongsTo ? .integer : type), equals: value))
         }
-        let create = try createJob(collection, values: values, query: query, scope: scope, actor: actor, user: user)
-        let update = try updateJob(collection, values: values, query: query, actor: actor, user: user) { [condition] connection, catalogue in
+        let create = try createWrite(collection, values: values, query: query, scope: scope, actor: actor, user: user)
+        let update = try updateWrite(collection, values: values, query: query, actor: actor, user: user) { [condition] connection, catalogue in
             try connection.records(catalogue).ids(collection, where: condition, limit: 1)
         }
         return try await database.write { [condition] connection in
