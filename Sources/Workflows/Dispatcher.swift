@@ -5,20 +5,39 @@ import Synchronization
 
 /// Runs queued executions (spec 04: The dispatcher).
 ///
-/// - The executions table is the queue. A write job that queues executions calls `noteQueued`;
-///   the commit observer then wakes the dispatcher, which reads the new rows (no polling delay, and
-///   nothing held in memory between the commit and the row). At start it first takes back what a
-///   crash left `queued` or `started`.
-/// - Executions of one key run in creation order, `options.concurrency` at a time; keys run side
-///   by side, at most `maxInFlight` executions in all. A version without request or delay nodes
-///   runs whole in one write job, and the single writer runs those jobs in the order submitted,
-///   so they are handed to it back to back without waiting for each other.
+/// - The executions table is the queue, and the dispatcher takes its work by *claiming* it
+///   (`ExecutionStore.claim`): one statement per batch leases the oldest unclaimed queued (or
+///   started, unleased) executions to this dispatcher's `owner` for `leaseMilliseconds`, so no
+///   other owner takes them while the lease lives. Claims are writes, so they run as writer jobs.
+///   A write job that queues executions calls `noteQueued`; the commit observer then wakes the
+///   dispatcher, which claims the new rows (no polling delay, and nothing held in memory between
+///   the commit and the row).
+/// - Claims return executions in id (creation) order and the dispatcher keeps them in that order
+///   per key: executions of one key run in creation order, `options.concurrency` at a time; keys
+///   run side by side, at most `maxInFlight` executions in all. An execution stays leased from its
+///   claim to its end (waiting its turn, running, sleeping on a delay or a retry pause); a lease
+///   is not reclaimed by its own owner, so no execution is taken twice. A version without request
+///   or delay nodes runs whole in one write job, and the single writer runs those jobs in the order
+///   submitted, so they are handed to it back to back without waiting for each other.
+/// - While it runs, the dispatcher renews its leases every third of `leaseMilliseconds` and makes
+///   claimable again the executions whose lease another owner let lapse (a process that died).
+///   Sync executions, run by the request that fired them, are inserted already leased to this
+///   owner (`newLease`), and renewed with the rest.
+/// - Restart: every process start is a new owner (`owner` is random), and `start` first takes over
+///   at once every lease held by any other owner, expired or not, then claims. With one server
+///   process per database (the single writer) that other owner can only be a previous process that
+///   crashed or stopped, and what it left `queued` or `started` must resume now, not when its
+///   leases lapse (spec 04: nothing waits for a timer to notice them) — in the order it was
+///   created, as before leases. When several processes share one database, the take-over must
+///   become `releaseExpiredLeases(now:)` alone (a sibling's leases are live). A stopping
+///   dispatcher gives its leases back (`stop`).
 /// - A step that throws in the writer (storage busy or full) rolled back, so the execution is
 ///   where it was: it is tried again on `RetryPolicy.writeStep`'s schedule, `options.retries`
 ///   times, then ends `failed` with reason `retries exhausted`, its `attempts` and `lastError`
 ///   (the dead-letter view). Should that last write fail too, it is tried again every
 ///   `capMilliseconds` until it commits: an execution is never dropped.
-/// - Timers go by the injected `WorkflowClock`, so tests move a clock instead of sleeping.
+/// - Timers go by the injected `WorkflowClock`, so tests move a clock instead of sleeping. Leases
+///   go by the wall clock (they are compared across processes) and are kept on real time.
 /// - An actor: its state is touched by one task at a time. Its tasks run on the application's
 ///   request threads, never on an event loop; SQLite work runs on the storage threads.
 package actor Dispatcher {
@@ -31,8 +50,14 @@ package actor Dispatcher {
     private let executor: any TaskExecutor
     private let clock: any WorkflowClock
     private let maxInFlight: Int
+    /// Who holds this dispatcher's leases: unique to this process start.
+    package nonisolated let owner: String
+    /// How long a claim or renewal holds an execution (wall-clock milliseconds).
+    package nonisolated let leaseMilliseconds: Int64
     /// Executions held in memory at most; more wait in the table until the backlog shrinks.
     private let backlogLimit = 10_000
+    /// Executions claimed per statement.
+    private let claimBatch = 1000
     private let queuedHint = Atomic<Bool>(false)
     private let depth = Atomic<Int>(0)
     private let running = Atomic<Int>(0)
@@ -70,22 +95,20 @@ package actor Dispatcher {
     private var keyOrder: [String] = []
     private var known: Set<Int64> = []
     private var inFlight = 0
-    /// Recovery: ids up to `recoveryEnd` that were `queued` or `started` when the process began.
-    private var recoveryCursor: Int64 = 0
-    private var recoveryEnd: Int64 = 0
-    /// New executions: queued ids above this one have not been read yet.
-    private var liveCursor: Int64 = 0
     private var fetching = false
-    /// The backlog was full when rows were left unread.
+    /// The backlog was full when claimable rows were left in the table.
     private var behind = false
     private var fetchAgain = false
+    private var started = false
     private var stopped = false
     private var timers: [Int64: Task<Void, Never>] = [:]
+    /// Renews the leases and frees lapsed ones, every third of `leaseMilliseconds`.
+    private var leaseKeeper: Task<Void, Never>?
     private var random = SystemRandomNumberGenerator()
 
     package init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: RequestNode,
          logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, clock: any WorkflowClock,
-         maxInFlight: Int = 256) {
+         maxInFlight: Int = 256, owner: String? = nil, leaseMilliseconds: Int64 = 60_000) {
         self.database = database
         self.engine = engine
         self.registry = registry
@@ -95,6 +118,8 @@ package actor Dispatcher {
         self.executor = executor
         self.clock = clock
         self.maxInFlight = maxInFlight
+        self.owner = owner ?? "dispatcher-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        self.leaseMilliseconds = max(3, leaseMilliseconds)
     }
 
     /// Executions in memory waiting for their turn, and those running (for `/metrics`).
@@ -104,56 +129,95 @@ package actor Dispatcher {
     /// Called inside a write job that inserted queued executions.
     package nonisolated func noteQueued() { queuedHint.store(true, ordering: .relaxed) }
 
-    /// Called on the writer thread after every commit: reads the new executions if some were queued.
+    /// A lease for an execution this process starts itself (a sync one), from now.
+    package nonisolated func newLease() -> ExecutionLease {
+        ExecutionLease(owner: owner, expiresAt: Timestamp.nowMilliseconds() + leaseMilliseconds)
+    }
+
+    /// Called on the writer thread after every commit: claims the new executions if some were queued.
     package nonisolated func commitObserved() {
         guard queuedHint.exchange(false, ordering: .relaxed) else { return }
         Task(executorPreference: executor) { await self.fetch() }
     }
 
-    /// Starts dispatching: first what was `queued` or `started` at start-up, then new executions.
+    /// Starts dispatching: takes over what other owners hold (see the type's comment on restart),
+    /// then claims what is `queued` or `started`, oldest first, and then new executions.
     package func start() async {
+        guard !started, !stopped else { return }
+        started = true
+        let owner = self.owner
         do {
-            let last = try await database.read { connection in
-                try connection.query("SELECT max(\"id\") FROM \"executions\"").first?[0].int64 ?? 0
+            try await database.write { connection in
+                try connection.executions.releaseExpiredLeases(now: .max, sparing: owner)
             }
-            recoveryEnd = last
-            liveCursor = last
         } catch {
-            logger.error("dispatcher cannot read executions", ["error": .string("\(error)")])
+            logger.error("dispatcher cannot take over executions", ["error": .string("\(error)")])
+        }
+        let pause = Duration.milliseconds(leaseMilliseconds / 3)
+        leaseKeeper = Task(executorPreference: executor) {
+            while true {
+                do { try await Task.sleep(for: pause) } catch { return }
+                await self.keepLeases()
+            }
         }
         await fetch()
     }
 
-    /// Takes these executions (retried, say) into the queue if they are queued or started.
+    /// Renews this dispatcher's leases and makes claimable what other owners let lapse (claiming
+    /// it if there was some). Runs every third of `leaseMilliseconds`.
+    package func keepLeases() async {
+        guard started, !stopped else { return }
+        let owner = self.owner, now = Timestamp.nowMilliseconds(), until = now + leaseMilliseconds
+        let freed: Int
+        do {
+            freed = try await database.write { connection in
+                try connection.executions.renewLeases(owner: owner, leaseUntil: until)
+                return try connection.executions.releaseExpiredLeases(now: now, sparing: owner)
+            }
+        } catch {
+            if !stopped { logger.error("dispatcher cannot renew its leases", ["error": .string("\(error)")]) }
+            return
+        }
+        if freed > 0 { await fetch() }
+    }
+
+    /// Takes these executions (retried, say) into the queue if they are queued or started and
+    /// nobody else holds them.
     package func recheck(_ ids: [Int64]) async {
         guard !ids.isEmpty else { return }
-        let registry = self.registry
-        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let registry = self.registry, owner = self.owner, until = Timestamp.nowMilliseconds() + leaseMilliseconds
         do {
-            let entries = try await database.read { connection in
-                try Self.entries(try connection.query("""
-                    SELECT "id", "workflowId", "key" FROM "executions" WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?) ORDER BY "id"
-                    """, ids.map { .integer($0) } + [.integer(ExecutionStatus.started.rawValue)]), registry: registry, connection: connection)
+            let entries = try await database.write { connection in
+                try Self.entries(try connection.executions.claim(ids, owner: owner, leaseUntil: until), registry: registry, connection: connection)
             }
             add(entries)
         } catch {
-            logger.error("dispatcher cannot read executions", ["error": .string("\(error)")])
+            logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")])
         }
         pump()
     }
 
     /// Stops taking executions and waits (up to `seconds`) for the running ones; what is left stays
-    /// `queued` or `started` in the table and resumes at the next start.
+    /// `queued` or `started` in the table, its leases given back, and resumes at the next start.
     package func stop(waitingUpTo seconds: Double = 5) async {
         stopped = true
+        leaseKeeper?.cancel()
+        leaseKeeper = nil
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
         while inFlight > 0 && clock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        guard started, inFlight == 0 else { return }
+        let owner = self.owner
+        do {
+            try await database.write { connection in try connection.executions.releaseLeases(owner: owner) }
+        } catch {
+            logger.error("dispatcher cannot give back its leases", ["error": .string("\(error)")])
+        }
     }
 
-    // MARK: Reading the queue
+    // MARK: Claiming work
 
     private func fetch() async {
         if fetching { fetchAgain = true; return }
@@ -161,43 +225,31 @@ package actor Dispatcher {
         defer { fetching = false }
         repeat {
             fetchAgain = false
-            guard !stopped else { break }
+            guard started, !stopped else { break }
             if known.count >= backlogLimit { behind = true; break }
-            let registry = self.registry
-            let recovering = recoveryCursor < recoveryEnd
-            let (cursor, end) = recovering ? (recoveryCursor, recoveryEnd) : (liveCursor, Int64.max)
-            let batch = 1000
+            let registry = self.registry, owner = self.owner, batch = claimBatch
+            let until = Timestamp.nowMilliseconds() + leaseMilliseconds
             let rows: [Entry]
-            let last: Int64?
+            let claimed: Int
             do {
-                (rows, last) = try await database.read { connection in
-                    let found = try connection.query("""
-                        SELECT "id", "workflowId", "key" FROM "executions"
-                        WHERE "id" > ? AND "id" <= ? AND ("status" IS NULL\(recovering ? " OR \"status\" = ?" : "")) ORDER BY "id" LIMIT ?
-                        """, [.integer(cursor), .integer(end)] + (recovering ? [.integer(ExecutionStatus.started.rawValue)] : []) + [.integer(Int64(batch))])
-                    return (try Self.entries(found, registry: registry, connection: connection), found.last?[0].int64)
+                (rows, claimed) = try await database.write { connection in
+                    let found = try connection.executions.claim(limit: batch, owner: owner, leaseUntil: until)
+                    return (try Self.entries(found, registry: registry, connection: connection), found.count)
                 }
             } catch {
-                if !stopped { logger.error("dispatcher cannot read executions", ["error": .string("\(error)")]) }
+                if !stopped { logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")]) }
                 break
             }
-            if recovering {
-                recoveryCursor = rows.count < batch ? recoveryEnd : (last ?? recoveryEnd)
-                fetchAgain = true
-            } else if let last {
-                liveCursor = max(liveCursor, last)
-                if rows.count == batch { fetchAgain = true }
-            }
+            if claimed == batch { fetchAgain = true }
             add(rows)
             pump()
         } while fetchAgain
     }
 
-    private static func entries(_ rows: [Row], registry: WorkflowRegistry, connection: SQLiteConnection) throws -> [Entry] {
-        try rows.compactMap { row in
-            guard let id = row[0].int64, let key = row[2].string else { return nil }
-            let version = try row[1].int64.flatMap { try registry.version($0, connection) }
-            return Entry(id: id, key: key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1,
+    private static func entries(_ claimed: [ClaimedExecution], registry: WorkflowRegistry, connection: SQLiteConnection) throws -> [Entry] {
+        try claimed.map { execution in
+            let version = try registry.version(execution.workflowID, connection)
+            return Entry(id: execution.id, key: execution.key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1,
                          retries: version?.retries ?? RetryPolicy.defaultRetries)
         }
     }
@@ -337,13 +389,11 @@ package actor Dispatcher {
         if !entry.isLocal { queues[entry.key]?.outside -= 1 }
     }
 
-    /// After the backlog was full, reads what was left in the table.
+    /// After the backlog was full, claims what was left in the table.
     private func fetchIfBehind() {
-        guard known.count < backlogLimit / 2, !fetching, !stopped else { return }
-        if recoveryCursor < recoveryEnd || behind {
-            behind = false
-            Task(executorPreference: executor) { await self.fetch() }
-        }
+        guard behind, known.count < backlogLimit / 2, !fetching, !stopped else { return }
+        behind = false
+        Task(executorPreference: executor) { await self.fetch() }
     }
 
     /// Wakes a waiting execution (delay node, or a failed step) at `until` (on `clock`).

@@ -67,17 +67,16 @@ package struct ExecutionEngine: Sendable {
     /// Takes execution `id` as far as it can go inside the current write job.
     /// `attempts` are the tries of a write step that failed before this one (from the dispatcher).
     package func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, connection: SQLiteConnection) throws -> Advance {
-        guard let row = try connection.query("""
-            SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?
-            """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
-        if let status = row[1].int64, status != ExecutionStatus.started.rawValue {
+        let store = connection.executions
+        guard let row = try store.execution(id) else { return Advance(step: .finished(.canceled, byEnd: false)) }
+        if let status = row.status, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }
         let now = clock.nowMilliseconds()
-        let startedAt = row[3].string
-        let version = try row[0].int64.flatMap { try registry.version($0, connection) }
-        var run = Run(executionID: id, connection: connection, catalogue: schema.writerCatalogue,
-                      context: (row[2].string).flatMap { try? JSON.parse($0) } ?? .null, now: now, clock: clock)
+        let startedAt = row.startedAt
+        let version = try registry.version(row.workflowID, connection)
+        var run = Run(executionID: id, connection: connection, store: store, catalogue: schema.writerCatalogue,
+                      context: row.context, now: now, clock: clock)
         run.attempts = attempts
         guard let version else {
             run.finish(.error, reason: "workflow version is gone")
@@ -88,7 +87,7 @@ package struct ExecutionEngine: Sendable {
         if let limit = version.timeoutMilliseconds {
             run.deadline = (startedAt.flatMap(Timestamp.milliseconds) ?? now) + limit
         }
-        if !row[1].isNull { try run.loadJobs() }  // a queued execution has never run a node
+        if row.status != nil { try run.loadJobs() }  // a queued execution has never run a node
         if let completing {
             if completing.attempts > 0 {
                 run.attempts = Attempts(count: completing.attempts, lastError: completing.lastError ?? "")
@@ -110,18 +109,17 @@ package struct ExecutionEngine: Sendable {
     /// dispatcher, once a write step's `options.retries` are spent) — unless it ended meanwhile
     /// (canceled, say), whose status then stands.
     package func endRetriesExhausted(_ id: Int64, attempts: Attempts, connection: SQLiteConnection) throws -> Advance {
-        guard let row = try connection.query("""
-            SELECT "workflowId", "status", "startedAt" FROM "executions" WHERE "id" = ?
-            """, [.integer(id)]).first else { return Advance(step: .finished(.canceled, byEnd: false)) }
-        if let status = row[1].int64, status != ExecutionStatus.started.rawValue {
+        let store = connection.executions
+        guard let row = try store.execution(id) else { return Advance(step: .finished(.canceled, byEnd: false)) }
+        if let status = row.status, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }
-        let version = try row[0].int64.flatMap { try registry.version($0, connection) }
-        var run = Run(executionID: id, connection: connection, catalogue: schema.writerCatalogue, context: .null,
+        let version = try registry.version(row.workflowID, connection)
+        var run = Run(executionID: id, connection: connection, store: store, catalogue: schema.writerCatalogue, context: .null,
                       now: clock.nowMilliseconds(), clock: clock)
         run.attempts = attempts
         run.finish(.failed, reason: Self.retriesExhausted)
-        try run.save(startedAt: row[2].string, version: version)
+        try run.save(startedAt: row.startedAt, version: version)
         return Advance(step: .finished(.failed, byEnd: false), key: version?.key ?? "")
     }
 
@@ -129,6 +127,7 @@ package struct ExecutionEngine: Sendable {
     private struct Run {
         package let executionID: Int64
         package let connection: SQLiteConnection
+        package let store: any ExecutionStore
         package let catalogue: Catalogue
         package let context: JSON
         package let now: Int64
@@ -143,9 +142,11 @@ package struct ExecutionEngine: Sendable {
         /// The version's `options.retries`, handed to request nodes.
         package var retries = RetryPolicy.defaultRetries
 
-        package init(executionID: Int64, connection: SQLiteConnection, catalogue: Catalogue, context: JSON, now: Int64, clock: any WorkflowClock) {
+        package init(executionID: Int64, connection: SQLiteConnection, store: any ExecutionStore, catalogue: Catalogue, context: JSON,
+                     now: Int64, clock: any WorkflowClock) {
             self.executionID = executionID
             self.connection = connection
+            self.store = store
             self.catalogue = catalogue
             self.context = context
             self.now = now
@@ -157,12 +158,9 @@ package struct ExecutionEngine: Sendable {
         package mutating func finish(_ status: ExecutionStatus, reason: String? = nil) { outcome = (status, reason) }
 
         package mutating func loadJobs() throws {
-            for row in try connection.query("SELECT \"nodeId\", \"nodeKey\", \"status\", \"result\" FROM \"jobs\" WHERE \"executionId\" = ?",
-                                            [.integer(executionID)]) {
-                guard let nodeID = row[0].string, let status = row[2].int64 else { continue }
-                let result = row[3].string.flatMap { try? JSON.parse($0) } ?? .null
-                jobs[nodeID] = (status, result)
-                if status == ExecutionStatus.resolved.rawValue, let key = row[1].string { results[key] = result }
+            for job in try store.jobs(of: executionID) {
+                jobs[job.nodeID] = (job.status, job.result)
+                if job.status == ExecutionStatus.resolved.rawValue, let key = job.nodeKey { results[key] = job.result }
             }
         }
 
@@ -176,13 +174,7 @@ package struct ExecutionEngine: Sendable {
         }
 
         package mutating func storeJob(nodeID: String, key: String, status: ExecutionStatus, result: JSON) throws {
-            let stamp: SQLiteValue = .text(Timestamp.now())
-            try connection.run("""
-                INSERT INTO "jobs" ("createdAt", "updatedAt", "executionId", "nodeId", "nodeKey", "status", "result")
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT ("executionId", "nodeId") DO UPDATE SET "status" = excluded."status", "result" = excluded."result",
-                    "updatedAt" = excluded."updatedAt"
-                """, [stamp, stamp, .integer(executionID), .text(nodeID), .text(key), .integer(status.rawValue), .text(result.serialized())])
+            try store.saveJob(execution: executionID, nodeID: nodeID, nodeKey: key, status: status, result: result)
             jobs[nodeID] = (status.rawValue, result)
             if status == .resolved { results[key] = result }
         }
@@ -292,20 +284,13 @@ package struct ExecutionEngine: Sendable {
 
         /// Writes the execution's new state (and deletes it if `options.deleteExecutionOnStatus` says so).
         package func save(startedAt: String?, version: WorkflowVersion?) throws {
-            let stamp = Timestamp.now()
             let status = outcome?.status ?? .started
             if status.isFinal, version?.deleteExecutionOnStatus.contains(status.rawValue) == true {
-                try connection.run("DELETE FROM \"executions\" WHERE \"id\" = ?", [.integer(executionID)])
+                try store.delete(executionID)
                 return
             }
-            try connection.run("""
-                UPDATE "executions" SET "status" = ?, "reason" = ?, "startedAt" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ?
-                """, [.integer(status.rawValue), outcome?.reason.map { .text($0) } ?? .null, .text(startedAt ?? stamp),
-                      status.isFinal ? .text(stamp) : .null, .text(stamp), .integer(executionID)])
-            if let attempts {
-                try connection.run("UPDATE \"executions\" SET \"attempts\" = ?, \"lastError\" = ? WHERE \"id\" = ?",
-                                   [.integer(Int64(attempts.count)), .text(attempts.lastError), .integer(executionID)])
-            }
+            try store.saveProgress(executionID, status: status, reason: outcome?.reason, startedAt: startedAt)
+            if let attempts { try store.saveAttempts(executionID, count: attempts.count, lastError: attempts.lastError) }
         }
     }
 }

@@ -110,21 +110,9 @@ package struct PostActionTrigger {
     private func follow(_ collection: String, id: Int64, path: [String]) throws -> [Int64] {
         var current = collection
         var ids = [id]
-        let q = Name.quoted
         for segment in path {
             guard !ids.isEmpty, let field = store.catalogue.collection(current)?.field(segment), let target = field.target else { return [] }
-            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-            let values = ids.map { SQLiteValue.integer($0) }
-            let sql: String
-            switch field.type {
-            case .belongsTo: sql = "SELECT \(q(field.foreignKey!)) FROM \(q(current)) WHERE \"id\" IN (\(marks)) ORDER BY \"id\""
-            case .hasOne, .hasMany: sql = "SELECT \"id\" FROM \(q(target)) WHERE \(q(field.foreignKey!)) IN (\(marks)) ORDER BY \"id\""
-            default:
-                let (a, b) = Catalogue.joinColumns(of: field, in: current)
-                sql = "SELECT \(q(b)) FROM \(q(field.through!)) WHERE \(q(a)) IN (\(marks)) ORDER BY \"id\""
-            }
-            var seen: Set<Int64> = []
-            ids = try store.connection.query(sql, values).compactMap { $0[0].int64 }.filter { seen.insert($0).inserted }
+            ids = try store.connection.workflows.relatedIDs(following: field, of: current, from: ids)
             current = target
         }
         return ids

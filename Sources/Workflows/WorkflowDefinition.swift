@@ -203,11 +203,17 @@ package struct WorkflowDefinition: Sendable, Equatable {
 extension WorkflowDefinition {
     /// The saved version `id`, as stored.
     package static func load(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowDefinition? {
-        guard let row = try connection.query("SELECT * FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)]).first else { return nil }
-        func json(_ column: String) -> JSON { (row[column]?.string).flatMap { try? JSON.parse($0) } ?? .null }
-        return WorkflowDefinition(key: row["key"]?.string ?? "", title: row["title"]?.string, type: row["type"]?.string ?? "action",
-                                  enabled: row["enabled"]?.int64 == 1, sync: row["sync"]?.int64 == 1,
-                                  config: json("config").objectValue ?? [:], options: json("options").objectValue ?? [:],
-                                  nodes: json("nodes").arrayValue ?? [])
+        try connection.workflows.version(id).map { WorkflowDefinition($0.content) }
+    }
+
+    /// A definition from what a stored version holds.
+    package init(_ content: WorkflowContent) {
+        self.init(key: content.key, title: content.title, type: content.type, enabled: content.enabled, sync: content.sync,
+                  config: content.config, options: content.options, nodes: content.nodes)
+    }
+
+    /// What the store writes for this definition.
+    package var content: WorkflowContent {
+        WorkflowContent(key: key, title: title, type: type, enabled: enabled, sync: sync, config: config, options: options, nodes: nodes)
     }
 }

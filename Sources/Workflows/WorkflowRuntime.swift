@@ -73,19 +73,16 @@ package final class WorkflowRuntime: Sendable {
     }
 
     /// The one place execution rows are written, inside the caller's write job (the outbox):
-    /// `queued` for the dispatcher — which the commit then wakes — or already `started` when the
-    /// caller runs it itself (a sync workflow, or `runHere`).
+    /// `queued` for the dispatcher to claim — which the commit then wakes — or already `started`
+    /// when the caller runs it itself (a sync workflow, or `runHere`), leased to this process's
+    /// dispatcher so that no dispatcher claims it while it runs here.
     package func insertExecution(_ version: WorkflowVersion, context: JSON, businessKey: String? = nil, runHere: Bool = false,
                          connection: SQLiteConnection) throws -> (id: Int64, started: Bool) {
         let started = version.sync || runHere
-        let now: SQLiteValue = .text(Timestamp.now())
-        try connection.run("""
-            INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt")
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [now, now, .integer(version.id), .text(version.key), started ? .integer(ExecutionStatus.started.rawValue) : .null, .text(context.serialized()),
-                  businessKey.map { .text($0) } ?? .null, started ? now : .null])
+        let id = try connection.executions.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
+                                                   runningUnder: started ? dispatcher.newLease() : nil)
         if !started { dispatcher.noteQueued() }
-        return (connection.lastInsertRowID, started)
+        return (id, started)
     }
 
     package enum SyncVerdict: Sendable {
@@ -141,14 +138,7 @@ package final class WorkflowRuntime: Sendable {
     package func cancel(_ ids: [Int64]) async {
         guard !ids.isEmpty else { return }
         do {
-            try await database.write { connection in
-                let stamp: SQLiteValue = .text(Timestamp.now())
-                for id in ids {
-                    try connection.run("""
-                        UPDATE "executions" SET "status" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = ?)
-                        """, [.integer(ExecutionStatus.canceled.rawValue), stamp, stamp, .integer(id), .integer(ExecutionStatus.started.rawValue)])
-                }
-            }
+            try await database.write { connection in try connection.executions.cancelUnfinished(ids) }
         } catch {
             logger.error("cannot cancel executions", ["error": .string("\(error)")])
         }

@@ -94,8 +94,8 @@ package final class WorkflowRegistry: Sendable {
     /// Rebuilds the index from the current versions.
     package func reload(_ connection: SQLiteConnection) throws {
         var next = Index()
-        for row in try connection.query("SELECT \"id\" FROM \"workflows\" WHERE \"current\" = 1 ORDER BY \"id\"") {
-            guard let id = row[0].int64, let version = try load(id, connection) else { continue }
+        for row in try connection.workflows.currentVersions() {
+            let version = WorkflowVersion(id: row.id, definition: WorkflowDefinition(row.content))
             next.byKey[version.key] = version
             if version.enabled && version.global, let collection = version.collection {
                 next.global[collection, default: []].append(version)

@@ -27,16 +27,13 @@ package struct DirectStartService: Sendable {
         /// `options.startRoles` (default root and admin); root may always start.
         package func mayStart(_ role: String) -> Bool { role == "root" || startRoles.contains(role) }
 
-        package init(_ row: Row) {
-            id = row["id"]?.int64 ?? 0
-            key = row["key"]?.string ?? ""
-            versionNumber = row["versionNumber"]?.int64 ?? 0
-            name = row["title"]?.string ?? key
-            let options = row["options"]?.string.flatMap { try? JSON.parse($0) }
-            startRoles = options?["startRoles"]?.arrayValue?.compactMap(\.stringValue) ?? ["root", "admin"]
+        package init(_ version: VersionSummary) {
+            id = version.id
+            key = version.key
+            versionNumber = version.versionNumber
+            name = version.title ?? key
+            startRoles = version.options?["startRoles"]?.arrayValue?.compactMap(\.stringValue) ?? ["root", "admin"]
         }
-
-        package static let columns = "w.\"id\", w.\"key\", w.\"versionNumber\", w.\"title\", w.\"options\""
     }
 
     package func handle(path: Substring, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
@@ -65,17 +62,14 @@ package struct DirectStartService: Sendable {
     /// Whether some version lists `anonymous` in `options.startRoles`.
     private func anonymousMayStartAny() async throws -> Bool {
         try await database.read { connection in
-            try connection.query("SELECT \(Definition.columns) FROM \"workflows\" w WHERE w.\"options\" LIKE '%anonymous%'")
-                .contains { Definition($0).startRoles.contains("anonymous") }
+            try connection.workflows.summaries(optionsContaining: "anonymous").contains { Definition($0).startRoles.contains("anonymous") }
         }
     }
 
     // MARK: Definitions
 
     private func definitions(access: AccessCheck) async throws -> HTTPResponse {
-        let rows = try await database.read { connection in
-            try connection.query("SELECT \(Definition.columns) FROM \"workflows\" w ORDER BY w.\"key\", w.\"versionNumber\"")
-        }
+        let rows = try await database.read { connection in try connection.workflows.summaries() }
         let visible = rows.map(Definition.init).filter { access.isManager || $0.mayStart(access.actor.roleName) }
         let result: [JSON] = visible.map {
             ["_id": .string($0.processDefinitionID), "key": .string($0.key), "name": .string($0.name), "version": .int($0.versionNumber)]
@@ -101,13 +95,9 @@ package struct DirectStartService: Sendable {
         guard parsed != nil || key != nil else {
             throw DomainError.invalidParameter("_key", "_key or _processDefinitionId is required")
         }
-        let row = try await database.read { connection -> Row? in
-            if let parsed {
-                return try connection.query("SELECT \(Definition.columns) FROM \"workflows\" w WHERE w.\"id\" = ? AND w.\"key\" = ? AND w.\"versionNumber\" = ?",
-                                            [.integer(parsed.id), .text(parsed.key), .integer(parsed.version)]).first
-            }
-            return try connection.query("SELECT \(Definition.columns) FROM \"workflows\" w WHERE w.\"key\" = ? AND w.\"current\" = 1 AND w.\"enabled\" = 1",
-                                        [.text(key?.stringValue ?? "")]).first
+        let row = try await database.read { connection -> VersionSummary? in
+            if let parsed { return try connection.workflows.summary(id: parsed.id, key: parsed.key, versionNumber: parsed.version) }
+            return try connection.workflows.enabledCurrentSummary(key: key?.stringValue ?? "")
         }
         guard let row else {
             throw DomainError(.notFound, code: "WORKFLOW_NOT_FOUND",
@@ -134,9 +124,7 @@ package struct DirectStartService: Sendable {
             return try workflows.insertExecution(version, context: context, businessKey: businessKey, runHere: runHere, connection: connection)
         }
         if started { _ = await workflows.runSync([id]) }
-        let status = try await database.read { connection in
-            try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first?[0].int64
-        }
+        let status = try await database.read { connection in (try connection.executions.status(of: id)) ?? nil }
         return (id, status)
     }
 
@@ -161,16 +149,13 @@ package struct DirectStartService: Sendable {
     // MARK: Instances
 
     private func instances(query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {
-        var conditions: [String] = []
-        var parameters: [SQLiteValue] = []
+        var conditions: [InstanceCondition] = []
         func add(_ field: String, _ value: String) throws {
             if field == "businessKey" {
-                conditions.append("e.\"businessKey\" = ?")
-                parameters.append(.text(value))
+                conditions.append(.businessKey(value))
             } else {
                 let parsed = try Self.parseDefinitionID(.string(value))
-                conditions.append("w.\"id\" = ? AND w.\"key\" = ? AND w.\"versionNumber\" = ?")
-                parameters += [.integer(parsed.id), .text(parsed.key), .integer(parsed.version)]
+                conditions.append(.version(key: parsed.key, number: parsed.version, id: parsed.id))
             }
         }
         if let businessKey = query["businessKey"] { try add("businessKey", businessKey) }
@@ -178,14 +163,11 @@ package struct DirectStartService: Sendable {
             let (field, value) = try Self.parseQueryFilter(filter)
             if let field { try add(field, value) }
         }
-        let sql = """
-            SELECT e."id", e."status", e."businessKey", e."startedAt", e."createdAt", e."finishedAt", \(Definition.columns)
-            FROM "executions" e JOIN "workflows" w ON w."id" = e."workflowId"
-            WHERE \(conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")) ORDER BY e."id" LIMIT 1000
-            """
-        let rows = try await database.read { [parameters] connection in try connection.query(sql, parameters) }
+        let rows = try await database.read { [conditions] connection in
+            try connection.executions.instances(matching: conditions, limit: 1000)
+        }
         let result = rows.compactMap { row -> JSON? in
-            let definition = Definition(Self.definitionRow(row))
+            let definition = Definition(row.version)
             guard access.isManager || definition.mayStart(access.actor.roleName) else { return nil }
             return .object(Self.instanceJSON(row, definition: definition))
         }
@@ -194,34 +176,24 @@ package struct DirectStartService: Sendable {
     }
 
     private func instance(_ id: Int64, access: AccessCheck) async throws -> HTTPResponse {
-        let found = try await database.read { connection -> (Row, [JSONObject])? in
-            guard let row = try connection.query("""
-                SELECT e."id", e."status", e."businessKey", e."startedAt", e."createdAt", e."finishedAt", \(Definition.columns)
-                FROM "executions" e JOIN "workflows" w ON w."id" = e."workflowId" WHERE e."id" = ?
-                """, [.integer(id)]).first else { return nil }
-            let jobs = try RecordStore(connection: connection, catalogue: Catalogue.base)
-                .select("jobs", where: "t0.\"executionId\" = ?", parameters: [.integer(id)])
-            return (row, jobs)
+        let found = try await database.read { connection -> (InstanceRow, [JSONObject])? in
+            guard let row = try connection.executions.instance(id) else { return nil }
+            return (row, try connection.executions.jobRecords(of: id))
         }
         guard let (row, jobs) = found else { throw DomainError.notFound }
-        let definition = Definition(Self.definitionRow(row))
+        let definition = Definition(row.version)
         guard access.isManager || definition.mayStart(access.actor.roleName) else { throw DomainError.notFound }
         var object = Self.instanceJSON(row, definition: definition)
         object["jobs"] = .array(jobs.map(JSON.object))
         return .json(JSON.object(object).serializedBytes())
     }
 
-    /// The workflow columns of a joined row, under their own names.
-    private static func definitionRow(_ row: Row) -> Row {
-        Row(columns: ["id", "key", "versionNumber", "title", "options"], values: Array(row.values.suffix(5)))
-    }
-
-    private static func instanceJSON(_ row: Row, definition: Definition) -> JSONObject {
-        let status = row[1].int64
-        return ["_id": .string(String(row[0].int64 ?? 0)), "processDefinitionId": .string(definition.processDefinitionID),
-                "key": .string(definition.key), "businessKey": row[2].string.map(JSON.string) ?? .null,
+    private static func instanceJSON(_ row: InstanceRow, definition: Definition) -> JSONObject {
+        let status = row.status
+        return ["_id": .string(String(row.id)), "processDefinitionId": .string(definition.processDefinitionID),
+                "key": .string(definition.key), "businessKey": row.businessKey.map(JSON.string) ?? .null,
                 "status": .string(instanceStatus(status)), "statusName": .string(ExecutionStatus.name(status)),
-                "startTime": (row[3].string ?? row[4].string).map(JSON.string) ?? .null, "endTime": row[5].string.map(JSON.string) ?? .null]
+                "startTime": (row.startedAt ?? row.createdAt).map(JSON.string) ?? .null, "endTime": row.finishedAt.map(JSON.string) ?? .null]
     }
 
     /// PingIDM's `_queryFilter`: `true`, or `<businessKey|processDefinitionId> eq "<value>"`.

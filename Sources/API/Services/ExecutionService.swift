@@ -45,12 +45,7 @@ package struct ExecutionService: Sendable {
             guard status == nil || status == ExecutionStatus.started.rawValue else {
                 throw DomainError(.conflict, code: "EXECUTION_FINISHED", message: "execution \(id) has already ended (\(ExecutionStatus.name(status)))")
             }
-            let stamp: SQLiteValue = .text(Timestamp.now())
-            let canceled: SQLiteValue = .integer(ExecutionStatus.canceled.rawValue), started: SQLiteValue = .integer(ExecutionStatus.started.rawValue)
-            try connection.run("UPDATE \"executions\" SET \"status\" = ?, \"finishedAt\" = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
-                               [canceled, stamp, stamp, .integer(id)])
-            try connection.run("UPDATE \"jobs\" SET \"status\" = ?, \"updatedAt\" = ? WHERE \"executionId\" = ? AND \"status\" = ?",
-                               [canceled, stamp, .integer(id), started])
+            try connection.executions.cancel(id)
             return try Self.read(id, connection)
         }
         return ResourceService.ok(record)
@@ -65,7 +60,7 @@ package struct ExecutionService: Sendable {
                 throw DomainError(.conflict, code: "EXECUTION_NOT_FAILED",
                                message: "only failed, errored or aborted executions can be retried; \(id) is \(ExecutionStatus.name(status))")
             }
-            try Self.restart(id, connection)
+            try connection.executions.restart(id)
             return try Self.read(id, connection)
         }
         await workflows.dispatcher.recheck([id])
@@ -76,14 +71,11 @@ package struct ExecutionService: Sendable {
     /// matches, at most `maxBulkRetry`, oldest first. Answers 200 `{"data": [executions],
     /// "meta": {"count": n}}`; matching nothing retryable is an empty list, not an error.
     private func retry(matching text: String) async throws -> HTTPResponse {
-        var compiler = FilterCompiler(catalogue: Catalogue.base)
-        let condition = try compiler.compile(FilterCompiler.parse(text: text), collection: "executions", alias: "t0")
-        let parameters = compiler.parameters + Self.retryable.map { .integer($0.rawValue) }
+        let filter = try FilterCompiler.parse(text: text)
         let records = try await database.write { connection -> [JSON] in
-            let ids = try connection.query("""
-                SELECT t0."id" FROM "executions" t0 WHERE \(condition) AND t0."status" IN (?, ?, ?) ORDER BY t0."id" LIMIT \(Self.maxBulkRetry)
-                """, parameters).compactMap { $0[0].int64 }
-            for id in ids { try Self.restart(id, connection) }
+            let store = connection.executions
+            let ids = try store.ids(matching: filter, statuses: Self.retryable, limit: Self.maxBulkRetry)
+            for id in ids { try store.restart(id) }
             return try ids.map { try Self.read($0, connection) }
         }
         await workflows.dispatcher.recheck(records.compactMap { $0["id"]?.intValue })
@@ -93,22 +85,9 @@ package struct ExecutionService: Sendable {
     /// The statuses `executions:retry` takes.
     private static let retryable: [ExecutionStatus] = [.failed, .error, .aborted]
 
-    /// Clears what stopped the execution (its failed jobs, reason, attempts and last error) and
-    /// makes it `started`, for the dispatcher to take up again.
-    private static func restart(_ id: Int64, _ connection: SQLiteConnection) throws {
-        // Below started: the failure statuses (`ExecutionStatus.isFailure`).
-        try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < ?", [.integer(id), .integer(ExecutionStatus.started.rawValue)])
-        try connection.run("""
-            UPDATE "executions" SET "status" = ?, "reason" = NULL, "attempts" = 0, "lastError" = NULL, "startedAt" = NULL,
-                "finishedAt" = NULL, "updatedAt" = ? WHERE "id" = ?
-            """, [.integer(ExecutionStatus.started.rawValue), .text(Timestamp.now()), .integer(id)])
-    }
-
     private static func status(_ id: Int64, _ connection: SQLiteConnection) throws -> Int64? {
-        guard let row = try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first else {
-            throw DomainError.notFound
-        }
-        return row[0].int64
+        guard let status = try connection.executions.status(of: id) else { throw DomainError.notFound }
+        return status
     }
 
     private static func read(_ id: Int64, _ connection: SQLiteConnection) throws -> JSON {

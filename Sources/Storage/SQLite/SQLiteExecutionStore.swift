@@ -1,0 +1,230 @@
+import JSON
+import Model
+
+/// `ExecutionStore` over the `executions` and `jobs` tables (migrations 004, 005, 007, 008).
+///
+/// Statuses are always bound (`ExecutionStatus.rawValue`), queued being NULL. Claims go through
+/// the partial index `ix_executions_unclaimed` (`status`, `id`) `WHERE leaseOwner IS NULL`,
+/// which holds only what nobody has claimed: a claim reads the lowest ids of its two statuses
+/// from it, never the rows other dispatchers (or this one) already hold.
+struct SQLiteExecutionStore: ExecutionStore {
+    let connection: SQLiteConnection
+
+    private var started: SQLiteValue { .integer(ExecutionStatus.started.rawValue) }
+
+    // MARK: Queueing and running
+
+    func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, runningUnder lease: ExecutionLease?) throws -> Int64 {
+        let now: SQLiteValue = .text(Timestamp.now())
+        try connection.run("""
+            INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt",
+                "leaseOwner", "leaseExpiresAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [now, now, .integer(workflowID), .text(key), lease == nil ? .null : started, .text(context.serialized()),
+                  businessKey.map { .text($0) } ?? .null, lease == nil ? .null : now,
+                  lease.map { .text($0.owner) } ?? .null, lease.map { .integer($0.expiresAt) } ?? .null])
+        return connection.lastInsertRowID
+    }
+
+    func execution(_ id: Int64) throws -> ExecutionRow? {
+        guard let row = try connection.query("""
+            SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?
+            """, [.integer(id)]).first else { return nil }
+        return ExecutionRow(id: id, workflowID: row[0].int64 ?? 0, status: row[1].int64,
+                            context: row[2].string.flatMap { try? JSON.parse($0) } ?? .null, startedAt: row[3].string)
+    }
+
+    func status(of id: Int64) throws -> Int64?? {
+        guard let row = try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first else { return nil }
+        return .some(row[0].int64)
+    }
+
+    func hasExecutions(ofVersion workflowID: Int64) throws -> Bool {
+        try !connection.query("SELECT 1 FROM \"executions\" WHERE \"workflowId\" = ? LIMIT 1", [.integer(workflowID)]).isEmpty
+    }
+
+    func jobs(of id: Int64) throws -> [JobRow] {
+        try connection.query("SELECT \"nodeId\", \"nodeKey\", \"status\", \"result\" FROM \"jobs\" WHERE \"executionId\" = ?",
+                             [.integer(id)]).compactMap { row in
+            guard let nodeID = row[0].string, let status = row[2].int64 else { return nil }
+            return JobRow(nodeID: nodeID, nodeKey: row[1].string, status: status, result: row[3].string.flatMap { try? JSON.parse($0) } ?? .null)
+        }
+    }
+
+    func saveJob(execution id: Int64, nodeID: String, nodeKey: String, status: ExecutionStatus, result: JSON) throws {
+        let stamp: SQLiteValue = .text(Timestamp.now())
+        try connection.run("""
+            INSERT INTO "jobs" ("createdAt", "updatedAt", "executionId", "nodeId", "nodeKey", "status", "result")
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT ("executionId", "nodeId") DO UPDATE SET "status" = excluded."status", "result" = excluded."result",
+                "updatedAt" = excluded."updatedAt"
+            """, [stamp, stamp, .integer(id), .text(nodeID), .text(nodeKey), .integer(status.rawValue), .text(result.serialized())])
+    }
+
+    func saveProgress(_ id: Int64, status: ExecutionStatus, reason: String?, startedAt: String?) throws {
+        let stamp = Timestamp.now()
+        try connection.run("""
+            UPDATE "executions" SET "status" = ?, "reason" = ?, "startedAt" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ?
+            """, [.integer(status.rawValue), reason.map { .text($0) } ?? .null, .text(startedAt ?? stamp),
+                  status.isFinal ? .text(stamp) : .null, .text(stamp), .integer(id)])
+    }
+
+    func saveAttempts(_ id: Int64, count: Int, lastError: String) throws {
+        try connection.run("UPDATE \"executions\" SET \"attempts\" = ?, \"lastError\" = ? WHERE \"id\" = ?",
+                           [.integer(Int64(count)), .text(lastError), .integer(id)])
+    }
+
+    func delete(_ id: Int64) throws {
+        try connection.run("DELETE FROM \"executions\" WHERE \"id\" = ?", [.integer(id)])
+    }
+
+    // MARK: Ending and retrying
+
+    func cancelUnfinished(_ ids: [Int64]) throws {
+        let stamp: SQLiteValue = .text(Timestamp.now())
+        for id in ids {
+            try connection.run("""
+                UPDATE "executions" SET "status" = ?, "finishedAt" = ?, "updatedAt" = ? WHERE "id" = ? AND ("status" IS NULL OR "status" = ?)
+                """, [.integer(ExecutionStatus.canceled.rawValue), stamp, stamp, .integer(id), started])
+        }
+    }
+
+    func cancel(_ id: Int64) throws {
+        let stamp: SQLiteValue = .text(Timestamp.now())
+        let canceled: SQLiteValue = .integer(ExecutionStatus.canceled.rawValue)
+        try connection.run("UPDATE \"executions\" SET \"status\" = ?, \"finishedAt\" = ?, \"updatedAt\" = ? WHERE \"id\" = ?",
+                           [canceled, stamp, stamp, .integer(id)])
+        try connection.run("UPDATE \"jobs\" SET \"status\" = ?, \"updatedAt\" = ? WHERE \"executionId\" = ? AND \"status\" = ?",
+                           [canceled, stamp, .integer(id), started])
+    }
+
+    func ids(matching filter: Filter, statuses: [ExecutionStatus], limit: Int) throws -> [Int64] {
+        guard !statuses.isEmpty else { return [] }
+        var compiler = FilterCompiler(catalogue: Catalogue.base)
+        let condition = try compiler.compile(filter, collection: "executions", alias: "t0")
+        let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
+        return try connection.query("""
+            SELECT t0."id" FROM "executions" t0 WHERE \(condition) AND t0."status" IN (\(marks)) ORDER BY t0."id" LIMIT \(limit)
+            """, compiler.parameters + statuses.map { .integer($0.rawValue) }).compactMap { $0[0].int64 }
+    }
+
+    func restart(_ id: Int64) throws {
+        // Below started: the failure statuses (`ExecutionStatus.isFailure`).
+        try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < ?", [.integer(id), started])
+        try connection.run("""
+            UPDATE "executions" SET "status" = ?, "reason" = NULL, "attempts" = 0, "lastError" = NULL, "startedAt" = NULL,
+                "finishedAt" = NULL, "updatedAt" = ?, "leaseOwner" = NULL, "leaseExpiresAt" = NULL WHERE "id" = ?
+            """, [started, .text(Timestamp.now()), .integer(id)])
+    }
+
+    // MARK: Claims and leases
+
+    func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution] {
+        guard limit > 0 else { return [] }
+        // Each branch reads at most `limit` ids from the partial index in id order (queued, then
+        // started without a lease); the union keeps the lowest `limit` of both.
+        let rows = try connection.query("""
+            UPDATE "executions" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2 WHERE "id" IN (
+                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" IS NULL ORDER BY "id" LIMIT ?4)
+                UNION ALL
+                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" = ?3 ORDER BY "id" LIMIT ?4)
+                ORDER BY "id" LIMIT ?4)
+            RETURNING "id", "workflowId", "key"
+            """, [.text(owner), .integer(leaseUntil), started, .integer(Int64(limit))])
+        return Self.claimed(rows)
+    }
+
+    func claim(_ ids: [Int64], owner: String, leaseUntil: Int64) throws -> [ClaimedExecution] {
+        guard !ids.isEmpty else { return [] }
+        var claimed: [ClaimedExecution] = []
+        for chunk in ids.chunked(500) where !chunk.isEmpty {
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            claimed += Self.claimed(try connection.query("""
+                UPDATE "executions" SET "leaseOwner" = ?, "leaseExpiresAt" = ?
+                WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?) AND ("leaseOwner" IS NULL OR "leaseOwner" = ?)
+                RETURNING "id", "workflowId", "key"
+                """, [.text(owner), .integer(leaseUntil)] + chunk.map { .integer($0) } + [started, .text(owner)]))
+        }
+        return claimed.sorted { $0.id < $1.id }
+    }
+
+    func renewLeases(owner: String, leaseUntil: Int64) throws -> Int {
+        try connection.run("""
+            UPDATE "executions" SET "leaseExpiresAt" = ? WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" = ?
+            """, [.integer(leaseUntil), started, .text(owner)])
+    }
+
+    func releaseLeases(owner: String) throws -> Int {
+        try connection.run("""
+            UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" = ?
+            """, [started, .text(owner)])
+    }
+
+    func releaseExpiredLeases(now: Int64, sparing owner: String) throws -> Int {
+        try connection.run("""
+            UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL
+            WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" <> ? AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ?)
+            """, [started, .text(owner), .integer(now)])
+    }
+
+    func lease(of id: Int64) throws -> ExecutionLease? {
+        guard let row = try connection.query("SELECT \"leaseOwner\", \"leaseExpiresAt\" FROM \"executions\" WHERE \"id\" = ?",
+                                             [.integer(id)]).first,
+              let owner = row[0].string else { return nil }
+        return ExecutionLease(owner: owner, expiresAt: row[1].int64 ?? 0)
+    }
+
+    private static func claimed(_ rows: [Row]) -> [ClaimedExecution] {
+        rows.compactMap { row -> ClaimedExecution? in
+            guard let id = row[0].int64, let key = row[2].string else { return nil }
+            return ClaimedExecution(id: id, workflowID: row[1].int64 ?? 0, key: key)
+        }.sorted { $0.id < $1.id }
+    }
+
+    // MARK: The start API
+
+    private static let instanceColumns = """
+        e."id", e."status", e."businessKey", e."startedAt", e."createdAt", e."finishedAt", w."id", w."key", w."versionNumber", w."title", w."options"
+        """
+
+    func instances(matching conditions: [InstanceCondition], limit: Int) throws -> [InstanceRow] {
+        var sql: [String] = []
+        var parameters: [SQLiteValue] = []
+        for condition in conditions {
+            switch condition {
+            case .businessKey(let value):
+                sql.append("e.\"businessKey\" = ?")
+                parameters.append(.text(value))
+            case .version(let key, let number, let id):
+                sql.append("w.\"id\" = ? AND w.\"key\" = ? AND w.\"versionNumber\" = ?")
+                parameters += [.integer(id), .text(key), .integer(number)]
+            }
+        }
+        return try connection.query("""
+            SELECT \(Self.instanceColumns)
+            FROM "executions" e JOIN "workflows" w ON w."id" = e."workflowId"
+            WHERE \(sql.isEmpty ? "1" : sql.joined(separator: " AND ")) ORDER BY e."id" LIMIT \(limit)
+            """, parameters).map(Self.instance)
+    }
+
+    func instance(_ id: Int64) throws -> InstanceRow? {
+        try connection.query("""
+            SELECT \(Self.instanceColumns)
+            FROM "executions" e JOIN "workflows" w ON w."id" = e."workflowId" WHERE e."id" = ?
+            """, [.integer(id)]).first.map(Self.instance)
+    }
+
+    func jobRecords(of id: Int64) throws -> [JSONObject] {
+        try RecordStore(connection: connection, catalogue: Catalogue.base).select("jobs", where: "t0.\"executionId\" = ?", parameters: [.integer(id)])
+    }
+
+    private static func instance(_ row: Row) -> InstanceRow {
+        InstanceRow(id: row[0].int64 ?? 0, status: row[1].int64, businessKey: row[2].string, startedAt: row[3].string,
+                    createdAt: row[4].string, finishedAt: row[5].string, version: SQLiteWorkflowStore.summary(row, at: 6))
+    }
+}
+
+extension SQLiteConnection {
+    /// The executions and jobs of this connection's database.
+    package var executions: any ExecutionStore { SQLiteExecutionStore(connection: self) }
+}

@@ -1,0 +1,125 @@
+import JSON
+import Model
+
+/// `WorkflowStore` over the `workflows` table (migration 004).
+struct SQLiteWorkflowStore: WorkflowStore {
+    let connection: SQLiteConnection
+
+    private static let summaryColumns = "\"id\", \"key\", \"versionNumber\", \"title\", \"options\""
+
+    func version(_ id: Int64) throws -> WorkflowRow? {
+        try connection.query("SELECT * FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)]).first.map(Self.version)
+    }
+
+    func currentVersions() throws -> [WorkflowRow] {
+        try connection.query("SELECT * FROM \"workflows\" WHERE \"current\" = 1 ORDER BY \"id\"").map(Self.version)
+    }
+
+    func hasVersions(key: String) throws -> Bool {
+        try !connection.query("SELECT 1 FROM \"workflows\" WHERE \"key\" = ?", [.text(key)]).isEmpty
+    }
+
+    func hasCurrentVersion(key: String) throws -> Bool {
+        try !connection.query("SELECT 1 FROM \"workflows\" WHERE \"key\" = ? AND \"current\" = 1", [.text(key)]).isEmpty
+    }
+
+    func latestVersionNumber(key: String) throws -> Int64? {
+        try connection.query("SELECT max(\"versionNumber\") FROM \"workflows\" WHERE \"key\" = ?", [.text(key)]).first?[0].int64
+    }
+
+    func insertVersion(_ content: WorkflowContent, versionNumber: Int64, actorID: Int64?) throws -> Int64 {
+        let now = Timestamp.now()
+        let actor: SQLiteValue = actorID.map { .integer($0) } ?? .null
+        try connection.run("""
+            INSERT INTO "workflows" ("createdAt", "updatedAt", "createdById", "updatedById", "key", "versionNumber",
+                "title", "type", "enabled", "sync", "config", "options", "nodes") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(now), .text(now), actor, actor, .text(content.key), .integer(versionNumber)] + Self.columns(content))
+        return connection.lastInsertRowID
+    }
+
+    func updateVersion(_ id: Int64, _ content: WorkflowContent, actorID: Int64?) throws {
+        try connection.run("""
+            UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
+                "updatedAt" = ?, "updatedById" = ? WHERE "id" = ?
+            """, Self.columns(content) + [.text(Timestamp.now()), actorID.map { .integer($0) } ?? .null, .integer(id)])
+    }
+
+    func makeCurrent(_ id: Int64, key: String) throws {
+        try connection.run("UPDATE \"workflows\" SET \"current\" = NULL, \"enabled\" = 0 WHERE \"key\" = ? AND \"id\" <> ?", [.text(key), .integer(id)])
+        try connection.run("UPDATE \"workflows\" SET \"current\" = 1 WHERE \"id\" = ?", [.integer(id)])
+    }
+
+    func deleteVersion(_ id: Int64) throws -> Int {
+        try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
+    }
+
+    func summaries() throws -> [VersionSummary] {
+        try connection.query("SELECT \(Self.summaryColumns) FROM \"workflows\" ORDER BY \"key\", \"versionNumber\"").map(Self.summary)
+    }
+
+    func summaries(optionsContaining text: String) throws -> [VersionSummary] {
+        let pattern = "%" + text.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
+        return try connection.query("SELECT \(Self.summaryColumns) FROM \"workflows\" WHERE \"options\" LIKE ? ESCAPE '\\'",
+                                    [.text(pattern)]).map(Self.summary)
+    }
+
+    func summary(id: Int64, key: String, versionNumber: Int64) throws -> VersionSummary? {
+        try connection.query("SELECT \(Self.summaryColumns) FROM \"workflows\" WHERE \"id\" = ? AND \"key\" = ? AND \"versionNumber\" = ?",
+                             [.integer(id), .text(key), .integer(versionNumber)]).first.map(Self.summary)
+    }
+
+    func enabledCurrentSummary(key: String) throws -> VersionSummary? {
+        try connection.query("SELECT \(Self.summaryColumns) FROM \"workflows\" WHERE \"key\" = ? AND \"current\" = 1 AND \"enabled\" = 1",
+                             [.text(key)]).first.map(Self.summary)
+    }
+
+    func relatedIDs(following field: FieldDefinition, of collection: String, from ids: [Int64]) throws -> [Int64] {
+        guard !ids.isEmpty, let target = field.target else { return [] }
+        let q = Name.quoted
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let sql: String
+        switch field.type {
+        case .belongsTo:
+            guard let foreignKey = field.foreignKey else { return [] }
+            sql = "SELECT \(q(foreignKey)) FROM \(q(collection)) WHERE \"id\" IN (\(marks)) ORDER BY \"id\""
+        case .hasOne, .hasMany:
+            guard let foreignKey = field.foreignKey else { return [] }
+            sql = "SELECT \"id\" FROM \(q(target)) WHERE \(q(foreignKey)) IN (\(marks)) ORDER BY \"id\""
+        default:
+            guard let through = field.through else { return [] }
+            let (a, b) = Catalogue.joinColumns(of: field, in: collection)
+            sql = "SELECT \(q(b)) FROM \(q(through)) WHERE \(q(a)) IN (\(marks)) ORDER BY \"id\""
+        }
+        var seen: Set<Int64> = []
+        return try connection.query(sql, ids.map { .integer($0) }).compactMap { $0[0].int64 }.filter { seen.insert($0).inserted }
+    }
+
+    // MARK: Rows
+
+    private static func columns(_ c: WorkflowContent) -> [SQLiteValue] {
+        [c.title.map { .text($0) } ?? .null, .text(c.type), .integer(c.enabled ? 1 : 0), .integer(c.sync ? 1 : 0),
+         .text(JSON.object(c.config).serialized()), .text(JSON.object(c.options).serialized()), .text(JSON.array(c.nodes).serialized())]
+    }
+
+    private static func version(_ row: Row) -> WorkflowRow {
+        func json(_ column: String) -> JSON { (row[column]?.string).flatMap { try? JSON.parse($0) } ?? .null }
+        let content = WorkflowContent(key: row["key"]?.string ?? "", title: row["title"]?.string, type: row["type"]?.string ?? "action",
+                                      enabled: row["enabled"]?.int64 == 1, sync: row["sync"]?.int64 == 1,
+                                      config: json("config").objectValue ?? [:], options: json("options").objectValue ?? [:],
+                                      nodes: json("nodes").arrayValue ?? [])
+        return WorkflowRow(id: row["id"]?.int64 ?? 0, versionNumber: row["versionNumber"]?.int64 ?? 0, content: content)
+    }
+
+    /// A summary from the first five columns of `row` (`summaryColumns`, or the same five at `offset`).
+    static func summary(_ row: Row) -> VersionSummary { summary(row, at: 0) }
+
+    static func summary(_ row: Row, at offset: Int) -> VersionSummary {
+        VersionSummary(id: row[offset].int64 ?? 0, key: row[offset + 1].string ?? "", versionNumber: row[offset + 2].int64 ?? 0,
+                       title: row[offset + 3].string, options: row[offset + 4].string.flatMap { try? JSON.parse($0) })
+    }
+}
+
+extension SQLiteConnection {
+    /// The workflow versions of this connection's database.
+    package var workflows: any WorkflowStore { SQLiteWorkflowStore(connection: self) }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import API
+@testable import JSON
+@testable import Model
+@testable import Storage
+@testable import Workflows
+
+/// Claims and leases (issue 15 item 4): the store's claim / renew / release / recovery on a bare
+/// migrated database, then the dispatcher claiming through them in the running application.
+@Suite struct ExecutionLeaseTests {
+    /// A migrated database with one workflow version (`versionID`).
+    final class Fixture: @unchecked Sendable {
+        // @unchecked: `database` is Sendable; `versionID` is written in init only.
+        let database: Database
+        let directory = ServerProcess.temporaryDirectory()
+        var versionID: Int64 = 0
+
+        init() async throws {
+            database = try Database(configuration: DatabaseConfiguration(path: directory + "/t.db"))
+            try database.migrate(SystemMigrations.all)
+            versionID = try await database.write { connection in
+                try connection.workflows.insertVersion(
+                    WorkflowContent(key: "w", title: nil, type: "action", enabled: true, sync: false, config: [:], options: [:], nodes: []),
+                    versionNumber: 1, actorID: nil)
+            }
+        }
+
+        deinit {
+            database.close()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
+        /// Queues executions under `keys`, in that order; their ids.
+        func enqueue(_ keys: [String]) async throws -> [Int64] {
+            let versionID = self.versionID
+            return try await database.write { connection in
+                try keys.map { key in
+                    try connection.executions.enqueue(workflowID: versionID, key: key, context: ["data": [:]], businessKey: nil, runningUnder: nil)
+                }
+            }
+        }
+
+        func write<T: Sendable>(_ body: @escaping @Sendable (any ExecutionStore) throws -> T) async throws -> T {
+            try await database.write { connection in try body(connection.executions) }
+        }
+    }
+
+    static let now: Int64 = 1_800_000_000_000
+    static let live = now + 60_000
+
+    @Test func aClaimedExecutionIsNotClaimedAgainWhileItsLeaseLives() async throws {
+        let fixture = try await Fixture()
+        let ids = try await fixture.enqueue(["a", "b", "a"])
+        let first = try await fixture.write { try $0.claim(limit: 10, owner: "one", leaseUntil: Self.live) }
+        #expect(first.map(\.id) == ids, "oldest first")
+        #expect(first.map(\.key) == ["a", "b", "a"] && first.allSatisfy { $0.workflowID == fixture.versionID })
+        #expect(try await fixture.write { try $0.claim(limit: 10, owner: "two", leaseUntil: Self.live) } == [], "held by one")
+        #expect(try await fixture.write { try $0.claim(limit: 10, owner: "one", leaseUntil: Self.live) } == [], "not even one takes it twice")
+        #expect(try await fixture.write { try $0.claim(ids, owner: "two", leaseUntil: Self.live) } == [], "nor by id")
+        #expect(try await fixture.write { try $0.releaseExpiredLeases(now: Self.now, sparing: "two") } == 0, "the leases live")
+        #expect(try await fixture.write { try $0.lease(of: ids[0]) } == ExecutionLease(owner: "one", expiresAt: Self.live))
+        // Its owner may take it back by id (an execution handed back to its dispatcher).
+        #expect(try await fixture.write { try $0.claim([ids[1]], owner: "one", leaseUntil: Self.live) }.map(\.id) == [ids[1]])
+    }
+
+    @Test func anExpiredLeaseIsClaimedAgain_aRenewedOneIsNot() async throws {
+        let fixture = try await Fixture()
+        let ids = try await fixture.enqueue(["a", "a", "b"])
+        _ = try await fixture.write { try $0.claim(limit: 2, owner: "dead", leaseUntil: Self.now) }
+        _ = try await fixture.write { try $0.claim(limit: 1, owner: "alive", leaseUntil: Self.now) }
+        #expect(try await fixture.write { try $0.renewLeases(owner: "alive", leaseUntil: Self.live) } == 1)
+        #expect(try await fixture.write { try $0.releaseExpiredLeases(now: Self.now - 1, sparing: "next") } == 0, "not yet expired")
+        #expect(try await fixture.write { try $0.releaseExpiredLeases(now: Self.now, sparing: "next") } == 2, "dead's two lapsed; alive renewed")
+        let again = try await fixture.write { try $0.claim(limit: 10, owner: "next", leaseUntil: Self.live) }
+        #expect(again.map(\.id) == [ids[0], ids[1]], "in creation order")
+        #expect(try await fixture.write { try $0.lease(of: ids[2]) }?.owner == "alive")
+        // A start takes over every other owner's lease, expired or not; its own stay.
+        #expect(try await fixture.write { try $0.releaseExpiredLeases(now: .max, sparing: "next") } == 1)
+        #expect(try await fixture.write { try $0.claim(limit: 10, owner: "next", leaseUntil: Self.live) }.map(\.id) == [ids[2]])
+    }
+
+    @Test func claimsComeInBatchesOldestFirst_takingStartedUnleasedOnes_neverFinishedOrSyncOnes() async throws {
+        let fixture = try await Fixture()
+        let ids = try await fixture.enqueue(["a", "b", "a", "b", "a"])
+        let versionID = fixture.versionID
+        // A sync execution, leased to the process running it; a finished one; a retried one.
+        let sync = try await fixture.write {
+            try $0.enqueue(workflowID: versionID, key: "a", context: .null, businessKey: nil,
+                           runningUnder: ExecutionLease(owner: "here", expiresAt: Self.live))
+        }
+        _ = try await fixture.write { try $0.claim([ids[0], ids[1]], owner: "old", leaseUntil: Self.live) }
+        try await fixture.write { try $0.saveProgress(ids[0], status: .failed, reason: nil, startedAt: nil) }
+        try await fixture.write { try $0.restart(ids[0]) }  // started again, its lease cleared
+        try await fixture.write { try $0.saveProgress(ids[1], status: .resolved, reason: nil, startedAt: nil) }
+        try await fixture.write { try $0.cancelUnfinished([ids[2]]) }
+        #expect(try await fixture.write { try $0.status(of: ids[0]) } == .some(ExecutionStatus.started.rawValue))
+        #expect(try await fixture.write { try $0.status(of: ids[3]) } == .some(nil), "queued")
+        #expect(try await fixture.write { try $0.status(of: 999) } == nil, "no such execution")
+
+        let first = try await fixture.write { try $0.claim(limit: 2, owner: "me", leaseUntil: Self.live) }
+        let second = try await fixture.write { try $0.claim(limit: 2, owner: "me", leaseUntil: Self.live) }
+        #expect(first.map(\.id) == [ids[0], ids[3]], "the restarted one (started) and the queued ones by id")
+        #expect(second.map(\.id) == [ids[4]])
+        #expect(!(first + second).contains { $0.id == sync || $0.id == ids[1] || $0.id == ids[2] })
+        #expect(try await fixture.write { try $0.lease(of: sync) } == ExecutionLease(owner: "here", expiresAt: Self.live))
+
+        // A stopping owner gives its leases back: claimable again at once, by anyone.
+        #expect(try await fixture.write { try $0.releaseLeases(owner: "me") } == 3)
+        #expect(try await fixture.write { try $0.claim(limit: 10, owner: "other", leaseUntil: Self.live) }.map(\.id) == [ids[0], ids[3], ids[4]])
+    }
+
+    @Test func claimIsOneStatementThatReadsTheUnclaimedIndex() throws {
+        let directory = ServerProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let connection = try SQLiteConnection(path: directory + "/t.db", mode: .readWrite)
+        defer { connection.close() }
+        for migration in SystemMigrations.all { try connection.execute(migration.sql) }
+        let plan = try connection.query("""
+            EXPLAIN QUERY PLAN SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" IS NULL ORDER BY "id" LIMIT 5
+            """).compactMap { $0["detail"]?.string }
+        #expect(plan.contains { $0.contains("ix_executions_unclaimed") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "read in id order, not sorted: \(plan)")
+    }
+
+    // MARK: The dispatcher
+
+    @Test func anotherOwnersLiveLeaseIsLeftAlone_untilItLapses() throws {
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            let version = try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
+            let versionID = try #require(version["id"]?.intValue)
+            let future = Timestamp.nowMilliseconds() + 3_600_000
+            try app.execute("""
+                INSERT INTO executions (createdAt, updatedAt, workflowId, key, context, leaseOwner, leaseExpiresAt)
+                VALUES ('x', 'x', \(versionID), 'log', '{"data":{"title":"held"}}', 'another-process', \(future))
+                """)
+            let held = try #require(Int64(try app.rows("SELECT max(id) AS id FROM executions")[0]["id"] ?? ""))
+            let mine = try client.fire("log", #"{"title":"mine"}"#)[0]
+            #expect(try client.awaitExecution(mine)["statusName"] == "resolved")
+            let dispatcher = app.application.workflowRuntime.dispatcher
+            try app.application.runBlocking { await dispatcher.keepLeases() }
+            #expect(try client.execution(held)["statusName"] == "queued", "its owner still holds it")
+
+            try app.execute("UPDATE executions SET leaseExpiresAt = 0 WHERE id = \(held)")
+            try app.application.runBlocking { await dispatcher.keepLeases() }
+            #expect(try client.awaitExecution(held)["statusName"] == "resolved", "its owner died: taken over and run")
+            #expect(try app.rows("SELECT leaseOwner FROM executions WHERE id = \(held)")[0]["leaseOwner"] == dispatcher.owner)
+            #expect(try app.rows("SELECT message FROM logs ORDER BY id").map { $0["message"]! } == ["mine", "held"])
+        }
+    }
+
+    @Test func aSyncExecutionIsLeasedToThisProcess_soNoClaimTakesIt() throws {
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"now","sync":true,"enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"m","type":"response-message","config":{"message":"hi"}}]}"#)
+            let response = try client.request("POST", "/api/posts:create?triggerWorkflows=now", body: #"{"title":"x"}"#)
+            #expect(response.status == 200)
+            let row = try app.rows("SELECT status, leaseOwner FROM executions")
+            #expect(row.count == 1 && row[0]["status"] == "1")
+            #expect(row[0]["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
+        }
+    }
+
+    /// More executions than one claim takes (1000), of a local key and a key with a request node
+    /// (`concurrency` 1) whose executions straddle two claims (ids 521…1000 and 1001…1040): each
+    /// key still runs in creation order, one request at a time.
+    @Test func fifoPerKeyAndConcurrencyHoldAcrossClaimBatches() throws {
+        let receiver = try WebhookReceiver(statuses: [200])
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
+            try client.saveWorkflow(#"{"key":"hook","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"r","type":"request","config":{"url":"\#(receiver.url)","body":{"title":"{{$context.data.title}}"}}}]}"#)
+            let count = 520
+            let body = "[" + (0..<count).map { #"{"title":"\#($0)"}"# }.joined(separator: ",") + "]"
+            let ids = try client.fire("log,hook", body)
+            try #require(ids.count == 2 * count)
+            for id in [ids[count - 1], ids[2 * count - 1]] { #expect(try client.awaitExecution(id, timeout: 60)["statusName"] == "resolved") }
+            #expect(try client.listExecutions(#"{"statusName":"resolved"}"#).count == 2 * count)
+            let titles = (0..<count).map(String.init)
+            #expect(try app.rows("SELECT message FROM logs ORDER BY id").map { $0["message"]! } == titles, "log ran in creation order")
+            let received = receiver.received
+            #expect(received.compactMap { $0.body["title"]?.stringValue } == titles, "hook ran in creation order")
+            #expect(receiver.maxInFlight == 1, "one at a time")
+        }
+    }
+}
