@@ -53,7 +53,7 @@ struct DatabaseTests {
         #expect(try await Self.names(in: database).count == 64)
         let after = database.writeStatistics
         let batches = after.batches - before.batches
-        #expect(after.jobs - before.jobs == 64)
+        #expect(after.writes - before.writes == 64)
         #expect(batches >= 1 && batches < 64)
     }
 
@@ -113,7 +113,7 @@ struct DatabaseTests {
         // The gate's batch, then one batch of the four jobs.
         let after = database.writeStatistics
         #expect(after.batches - before.batches == 2)
-        #expect(after.jobs - before.jobs == 5)
+        #expect(after.writes - before.writes == 5)
     }
 
     @Test func batches_holdAtMostMaxBatchSizeJobs() async throws {
@@ -131,7 +131,7 @@ struct DatabaseTests {
         await outcomes.wait(count: 5)
         let after = database.writeStatistics
         #expect(after.batches - before.batches == 4)  // the gate, then 2 + 2 + 1
-        #expect(after.jobs - before.jobs == 6)
+        #expect(after.writes - before.writes == 6)
         #expect(try await Self.names(in: database) == ["n0", "n1", "n2", "n3", "n4"])
     }
 

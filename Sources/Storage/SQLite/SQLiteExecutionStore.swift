@@ -215,7 +215,7 @@ struct SQLiteExecutionStore: ExecutionStore {
     }
 
     func jobRecords(of id: Int64) throws -> [JSONObject] {
-        try RecordStore(connection: connection, catalogue: Catalogue.base).select("jobs", where: "t0.\"executionId\" = ?", parameters: [.integer(id)])
+        try connection.records(Catalogue.base).select("jobs", where: .column("executionId", equals: id))
     }
 
     private static func instance(_ row: Row) -> InstanceRow {
