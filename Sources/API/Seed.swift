@@ -115,21 +115,14 @@ package enum Seed {
 
     /// Saves a seeded workflow: a new key gets version 1; an identical current version is kept; a
     /// changed one is updated in place until it has executions, then gets a new version.
-    private static func apply(_ definition: WorkflowDefinition, _ connection: SQLiteConnection) throws {
-        let key: SQLiteValue = .text(definition.key)
-        let latest = try connection.query("""
-            SELECT "id", "versionNumber" FROM "workflows" WHERE "key" = ? ORDER BY "current" IS NULL, "versionNumber" DESC LIMIT 1
-            """, [key]).first
-        guard let id = latest?[0].int64, let number = latest?[1].int64 else {
+    private static func apply(_ definition: WorkflowDefinition, _ connection: any Transaction) throws {
+        guard let (id, number) = try connection.workflows.currentOrLatestVersion(key: definition.key) else {
             _ = try WorkflowService.insert(definition, versionNumber: 1, actorID: nil, connection)
             return
         }
         if try WorkflowDefinition.load(id, connection) == definition { return }
-        if try connection.query("SELECT 1 FROM \"executions\" WHERE \"workflowId\" = ? LIMIT 1", [.integer(id)]).isEmpty {
-            try connection.run("""
-                UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
-                    "updatedAt" = ? WHERE "id" = ?
-                """, WorkflowService.columns(definition) + [.text(Timestamp.now()), .integer(id)])
+        if try !connection.executions.hasExecutions(ofVersion: id) {
+            try connection.workflows.replaceContent(id, definition.content)
             if definition.enabled { try WorkflowService.makeCurrent(id, key: definition.key, connection) }
         } else {
             let newID = try WorkflowService.insert(definition, versionNumber: number + 1, actorID: nil, connection, current: false)
@@ -139,7 +132,7 @@ package enum Seed {
 
     /// Whether a record with the same scalar values exists (so a seed without ids stays idempotent).
     private static func identicalExists(_ collection: String, _ values: JSONObject, catalogue: Catalogue,
-                                        connection: SQLiteConnection) throws -> Bool {
+                                        connection: any Transaction) throws -> Bool {
         guard let definition = catalogue.collection(collection) else { return false }
         var condition: RecordCondition?
         for field in definition.fields where !field.type.isRelation {

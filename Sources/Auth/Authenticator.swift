@@ -46,7 +46,7 @@ package enum Authenticator {
     }
 
     /// The actor for `token` and `requestedRole` (the `X-Role` header) in `connection`'s transaction.
-    package static func authenticate(token: String?, requestedRole: String?, connection: SQLiteConnection, now: String) throws -> Actor {
+    package static func authenticate(token: String?, requestedRole: String?, connection: any Transaction, now: String) throws -> Actor {
         try authenticate(token: token, requestedRole: requestedRole, store: connection.identities, now: now)
     }
 

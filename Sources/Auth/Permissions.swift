@@ -67,7 +67,7 @@ package struct RolePermissions: Sendable, Equatable {
     }
 
     /// Loads a role's permissions in `connection`'s transaction; nil when the role does not exist.
-    package static func load(role: String, connection: SQLiteConnection) throws -> RolePermissions? {
+    package static func load(role: String, connection: any Transaction) throws -> RolePermissions? {
         try load(role: role, store: connection.identities)
     }
 

@@ -17,7 +17,7 @@ package struct SeedRole: Sendable {
     }
 
     /// Applies the role in `connection`'s transaction.
-    package func apply(_ connection: SQLiteConnection) throws {
+    package func apply(_ connection: any Transaction) throws {
         try apply(to: connection.identities, now: Timestamp.now())
     }
 
@@ -89,7 +89,7 @@ package struct SeedUser: Sendable {
     }
 
     /// Applies the user in `connection`'s transaction.
-    package func apply(_ connection: SQLiteConnection) throws {
+    package func apply(_ connection: any Transaction) throws {
         try apply(to: connection.identities, now: Timestamp.now())
     }
 

@@ -168,7 +168,7 @@ package struct RecordWorkflowEvents: Sendable {
         guard catalogue.collection(collection)?.isBuiltIn == false else { throw DomainError.collectionNotFound(collection) }
         let own = OwnScope(try access.require("view", on: collection), actor: access.actor)
         let entries = try await database.read { connection -> [RecordWorkflowHistoryEntry]? in
-            guard let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: id) else { return nil }
+            guard let record = try connection.records(catalogue).record(collection, id: id) else { return nil }
             if let own, !own.allows(record) { return nil }
             return try connection.recordWorkflows.history(collection: collection, recordID: id)
         }

@@ -26,7 +26,7 @@ package struct RecordWriter {
     }
 
     /// The writer over `connection`'s records of `catalogue`.
-    package init(connection: SQLiteConnection, catalogue: Catalogue, actorID: Int64?, now: String = Timestamp.now()) {
+    package init(connection: any Transaction, catalogue: Catalogue, actorID: Int64?, now: String = Timestamp.now()) {
         self.init(store: connection.records(catalogue), actorID: actorID, now: now)
     }
 

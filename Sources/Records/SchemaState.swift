@@ -26,7 +26,7 @@ package final class SchemaState: Sendable {
 
     /// Makes `new` the writer's view for the rest of the transaction: published once it commits,
     /// replaced by the view before it if it rolls back.
-    private func stage(_ new: Catalogue, connection: SQLiteConnection) {
+    private func stage(_ new: Catalogue, connection: any Transaction) {
         let old = pending.withLock { state in
             defer { state = new }
             return state
@@ -40,7 +40,7 @@ package final class SchemaState: Sendable {
 
     /// Creates collections inside a write; a name the writer's view already holds (one created
     /// earlier in the same batch, say) is 409 `COLLECTION_EXISTS`.
-    package func create(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
+    package func create(_ definitions: [CollectionDefinition], connection: any Transaction) throws -> Catalogue {
         for definition in definitions where writerCatalogue.collection(definition.name) != nil {
             throw DomainError(.conflict, code: "COLLECTION_EXISTS", message: "collection '\(definition.name)' already exists")
         }
@@ -48,7 +48,7 @@ package final class SchemaState: Sendable {
     }
 
     /// Adds collections (or fields) inside a write: DDL, catalogue rows, and the writer's view.
-    package func apply(_ definitions: [CollectionDefinition], connection: SQLiteConnection) throws -> Catalogue {
+    package func apply(_ definitions: [CollectionDefinition], connection: any Transaction) throws -> Catalogue {
         let old = writerCatalogue
         for definition in definitions {
             guard let binding = definition.workflowDefinition else { continue }
@@ -67,7 +67,7 @@ package final class SchemaState: Sendable {
     }
 
     /// Drops a collection inside a write.
-    package func drop(_ name: String, connection: SQLiteConnection) throws {
+    package func drop(_ name: String, connection: any Transaction) throws {
         let catalogue = writerCatalogue
         guard catalogue.collection(name)?.isBuiltIn == false else { throw DomainError.collectionNotFound(name) }
         for other in catalogue.order where other != name {
@@ -81,7 +81,7 @@ package final class SchemaState: Sendable {
     }
 
     /// Removes a scalar field inside a write: drops its index and column, updates the definition.
-    package func removeField(_ name: String, of collection: String, connection: SQLiteConnection) throws {
+    package func removeField(_ name: String, of collection: String, connection: any Transaction) throws {
         guard var definition = writerCatalogue.collection(collection), !definition.isBuiltIn else { throw DomainError.collectionNotFound(collection) }
         guard definition.field(name) != nil else { throw DomainError(.notFound, code: "NOT_FOUND", message: "'\(collection)' has no field '\(name)'") }
         definition.fields.removeAll { $0.name == name }
@@ -92,7 +92,7 @@ package final class SchemaState: Sendable {
 
 extension Catalogue {
     /// Reads every stored definition (in creation order): `connection.schema.catalogue()`.
-    package static func load(_ connection: SQLiteConnection) throws -> Catalogue {
+    package static func load(_ connection: any Transaction) throws -> Catalogue {
         try connection.schema.catalogue()
     }
 }

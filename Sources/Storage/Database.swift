@@ -75,7 +75,7 @@ public final class Database: Sendable {
     /// and must not run `BEGIN`, `COMMIT` or `ROLLBACK`. A queued write is not cancelled with its
     /// task. Throws `StorageError.closed` after `close()`.
     @discardableResult
-    public func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ work: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             submit(TypedWriteRequest(work: work, delivery: .continuation(continuation)))
         }
@@ -87,9 +87,9 @@ public final class Database: Sendable {
     /// A `background` write is one nobody waits on (a workflow step): when a batch holds only such
     /// writes, the writer waits up to `backgroundDelayMicroseconds` for a request's write to join it,
     /// so the two share one commit instead of the request waiting behind the background commit.
-    public func write<T: Sendable>(
+    package func write<T: Sendable>(
         background: Bool = false,
-        _ work: @escaping @Sendable (SQLiteConnection) throws -> T,
+        _ work: @escaping @Sendable (any Transaction) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         submit(TypedWriteRequest(work: work, delivery: .callback(completion), isBackground: background))
@@ -104,7 +104,7 @@ public final class Database: Sendable {
     /// Runs `body` on one of the read-only connections, on its reader thread, inside one read
     /// transaction: every query of `body` sees the same committed snapshot. Readers never wait for
     /// the writer (WAL). Throws `StorageError.closed` after `close()`.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = readQueue.enqueue { connection in
                 continuation.resume(with: Result { try connection.inSavepoint { try body(connection) } })
@@ -115,7 +115,7 @@ public final class Database: Sendable {
 
     /// Same as `read`, blocking the calling thread until `body` has run: for start-up and the
     /// command line only, never on an event loop or inside a task.
-    public func readBlocking<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) throws -> T {
+    package func readBlocking<T: Sendable>(_ body: @escaping @Sendable (any Transaction) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let accepted = readQueue.enqueue { connection in
@@ -130,7 +130,7 @@ public final class Database: Sendable {
     /// Answers once a read-only connection has run a trivial query: the database is there and
     /// readable (the health probe). Throws what the read met.
     public func ping() async throws {
-        _ = try await read { try $0.query("SELECT 1") }
+        _ = try await read { try ($0 as! SQLiteConnection).query("SELECT 1") }
     }
 
     /// Adds `observer`, called on the writer thread after each successful `COMMIT` (e.g. to wake

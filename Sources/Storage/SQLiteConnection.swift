@@ -11,7 +11,7 @@ import Foundation
 /// Every connection has extended result codes, a busy timeout and `PRAGMA foreign_keys = ON`.
 /// Statements run through `query` and `run` are prepared once per SQL text, cached and reused;
 /// they are finalized when the connection closes (`close()` or deinit).
-public final class SQLiteConnection {
+final class SQLiteConnection {
     /// How the file is opened: read-write (created if missing, with its parent directory) or
     /// read-only.
     public enum Mode: Sendable { case readWrite, readOnly }

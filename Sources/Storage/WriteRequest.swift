@@ -34,12 +34,12 @@ final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
         case callback(@Sendable (Result<T, any Error>) -> Void)
     }
 
-    private let work: @Sendable (SQLiteConnection) throws -> T
+    private let work: @Sendable (any Transaction) throws -> T
     private let delivery: Delivery
     private var outcome: Result<T, any Error>?
     let isBackground: Bool
 
-    init(work: @escaping @Sendable (SQLiteConnection) throws -> T, delivery: Delivery, isBackground: Bool = false) {
+    init(work: @escaping @Sendable (any Transaction) throws -> T, delivery: Delivery, isBackground: Bool = false) {
         self.work = work
         self.delivery = delivery
         self.isBackground = isBackground

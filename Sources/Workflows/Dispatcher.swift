@@ -246,7 +246,7 @@ package actor Dispatcher {
         } while fetchAgain
     }
 
-    private static func entries(_ claimed: [ClaimedExecution], registry: WorkflowRegistry, connection: SQLiteConnection) throws -> [Entry] {
+    private static func entries(_ claimed: [ClaimedExecution], registry: WorkflowRegistry, connection: any Transaction) throws -> [Entry] {
         try claimed.map { execution in
             let version = try registry.version(execution.workflowID, connection)
             return Entry(id: execution.id, key: execution.key, isLocal: version?.isLocal ?? true, concurrency: version?.concurrency ?? 1,

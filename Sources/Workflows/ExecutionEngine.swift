@@ -66,7 +66,7 @@ package struct ExecutionEngine: Sendable {
 
     /// Takes execution `id` as far as it can go inside the current write job.
     /// `attempts` are the tries of a write step that failed before this one (from the dispatcher).
-    package func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, connection: SQLiteConnection) throws -> Advance {
+    package func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, connection: any Transaction) throws -> Advance {
         let store = connection.executions
         guard let row = try store.execution(id) else { return Advance(step: .finished(.canceled, byEnd: false)) }
         if let status = row.status, status != ExecutionStatus.started.rawValue {
@@ -108,7 +108,7 @@ package struct ExecutionEngine: Sendable {
     /// Ends execution `id` `failed` with reason `retries exhausted` and its `attempts` (the
     /// dispatcher, once a write step's `options.retries` are spent) — unless it ended meanwhile
     /// (canceled, say), whose status then stands.
-    package func endRetriesExhausted(_ id: Int64, attempts: Attempts, connection: SQLiteConnection) throws -> Advance {
+    package func endRetriesExhausted(_ id: Int64, attempts: Attempts, connection: any Transaction) throws -> Advance {
         let store = connection.executions
         guard let row = try store.execution(id) else { return Advance(step: .finished(.canceled, byEnd: false)) }
         if let status = row.status, status != ExecutionStatus.started.rawValue {
@@ -126,7 +126,7 @@ package struct ExecutionEngine: Sendable {
     /// The state of one `advance`.
     private struct Run {
         package let executionID: Int64
-        package let connection: SQLiteConnection
+        package let connection: any Transaction
         package let store: any ExecutionStore
         package let catalogue: Catalogue
         package let context: JSON
@@ -142,7 +142,7 @@ package struct ExecutionEngine: Sendable {
         /// The version's `options.retries`, handed to request nodes.
         package var retries = RetryPolicy.defaultRetries
 
-        package init(executionID: Int64, connection: SQLiteConnection, store: any ExecutionStore, catalogue: Catalogue, context: JSON,
+        package init(executionID: Int64, connection: any Transaction, store: any ExecutionStore, catalogue: Catalogue, context: JSON,
                      now: Int64, clock: any WorkflowClock) {
             self.executionID = executionID
             self.connection = connection
@@ -296,7 +296,7 @@ package struct ExecutionEngine: Sendable {
 }
 
 private extension String {
-    package func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)).trimmingSpaces : self }
-    package func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)).trimmingSpaces : self }
-    package var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
+    func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)).trimmingSpaces : self }
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)).trimmingSpaces : self }
+    var trimmingSpaces: String { String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
 }

@@ -12,7 +12,7 @@ package struct NodeStorage {
     package init(store: any RecordStore) { self.store = store }
 
     /// The nodes over `connection`'s records of `catalogue`.
-    package init(connection: SQLiteConnection, catalogue: Catalogue) {
+    package init(connection: any Transaction, catalogue: Catalogue) {
         self.init(store: connection.records(catalogue))
     }
 

@@ -112,7 +112,7 @@ package struct PostActionTrigger {
         var ids = [id]
         for segment in path {
             guard !ids.isEmpty, let field = store.catalogue.collection(current)?.field(segment), let target = field.target else { return [] }
-            ids = try store.connection.workflows.relatedIDs(following: field, of: current, from: ids)
+            ids = try store.relatedIDs(field, of: current, from: ids)
             current = target
         }
         return ids

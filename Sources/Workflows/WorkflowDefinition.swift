@@ -202,7 +202,7 @@ package struct WorkflowDefinition: Sendable, Equatable {
 
 extension WorkflowDefinition {
     /// The saved version `id`, as stored.
-    package static func load(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowDefinition? {
+    package static func load(_ id: Int64, _ connection: any Transaction) throws -> WorkflowDefinition? {
         try connection.workflows.version(id).map { WorkflowDefinition($0.content) }
     }
 

@@ -66,7 +66,7 @@ package final class WorkflowRuntime: Sendable {
         for run in runs {
             var context: JSONObject = ["data": .object(run.subject), "user": user, "roleName": .string(actor.roleName)]
             for (key, value) in extra { context[key] = value }
-            let (id, started) = try insertExecution(run.version, context: .object(context), connection: store.connection)
+            let (id, started) = try insertExecution(run.version, context: .object(context), connection: store.transaction)
             fired.executionIDs.append(id)
             if started { fired.syncExecutionIDs.append(id) }
         }
@@ -77,7 +77,7 @@ package final class WorkflowRuntime: Sendable {
     /// when the caller runs it itself (a sync workflow, or `runHere`), leased to this process's
     /// dispatcher so that no dispatcher claims it while it runs here.
     package func insertExecution(_ version: WorkflowVersion, context: JSON, businessKey: String? = nil, runHere: Bool = false,
-                         connection: SQLiteConnection) throws -> (id: Int64, started: Bool) {
+                         connection: any Transaction) throws -> (id: Int64, started: Bool) {
         let started = version.sync || runHere
         let id = try connection.executions.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
                                                    runningUnder: started ? dispatcher.newLease() : nil)

@@ -92,7 +92,7 @@ package final class WorkflowRegistry: Sendable {
     package var current: Index { index.withLock { $0 } }
 
     /// Rebuilds the index from the current versions.
-    package func reload(_ connection: SQLiteConnection) throws {
+    package func reload(_ connection: any Transaction) throws {
         var next = Index()
         for row in try connection.workflows.currentVersions() {
             let version = WorkflowVersion(id: row.id, definition: WorkflowDefinition(row.content))
@@ -114,14 +114,14 @@ package final class WorkflowRegistry: Sendable {
     }
 
     /// A version by id (cached: a version that has executions cannot change its nodes).
-    package func version(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowVersion? {
+    package func version(_ id: Int64, _ connection: any Transaction) throws -> WorkflowVersion? {
         if let cached = versions.withLock({ $0[id] }) { return cached }
         guard let version = try load(id, connection) else { return nil }
         versions.withLock { $0[id] = version }
         return version
     }
 
-    private func load(_ id: Int64, _ connection: SQLiteConnection) throws -> WorkflowVersion? {
+    private func load(_ id: Int64, _ connection: any Transaction) throws -> WorkflowVersion? {
         guard let definition = try WorkflowDefinition.load(id, connection) else { return nil }
         return WorkflowVersion(id: id, definition: definition)
     }

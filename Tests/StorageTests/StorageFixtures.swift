@@ -45,7 +45,7 @@ struct WriterGate: Sendable {
     /// Queues a job that runs `body`, signals `started` and blocks until `open`.
     func hold(
         _ database: Database,
-        body: @escaping @Sendable (SQLiteConnection) throws -> Void = { _ in },
+        body: @escaping @Sendable (any Transaction) throws -> Void = { _ in },
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void = { _ in }
     ) {
         database.write({ connection in

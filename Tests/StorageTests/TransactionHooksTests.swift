@@ -46,14 +46,14 @@ struct TransactionHooksTests {
     }
 
     /// Registers `commit <name>` and `undo <name>` in the journal.
-    static func register(_ name: String, _ journal: Journal, _ connection: SQLiteConnection) {
+    static func register(_ name: String, _ journal: Journal, _ connection: any Transaction) {
         connection.afterCommit { journal.add("commit \(name)") }
         connection.onRollback { journal.add("undo \(name)") }
     }
 
     /// Runs jobs `a` and `b` in one batch (queued behind a held writer) and waits for both answers.
-    static func inOneBatch(_ database: Database, a: @escaping @Sendable (SQLiteConnection) throws -> Void,
-                           b: @escaping @Sendable (SQLiteConnection) throws -> Void) async -> Outcomes {
+    static func inOneBatch(_ database: Database, a: @escaping @Sendable (any Transaction) throws -> Void,
+                           b: @escaping @Sendable (any Transaction) throws -> Void) async -> Outcomes {
         let gate = WriterGate()
         gate.hold(database)
         await waitOffPool(gate.started)

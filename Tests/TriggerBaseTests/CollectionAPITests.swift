@@ -162,7 +162,7 @@ extension CollectionAPITests {
         try withTestApp { app in
             let client = try app.client()
             _ = try client.request("POST", "/api/posts", body: #"[{"title":"mine"},{"title":"other"}]"#)
-            let writer = try Storage.SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
+            let writer = try SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
             try writer.run("INSERT INTO users (id, createdAt, updatedAt, username, password) VALUES (7, 'x', 'x', 'ann', 'scrypt$hash')")
             try writer.run("UPDATE posts SET createdById = 7 WHERE id = 1")
             try writer.run("UPDATE posts SET createdById = NULL WHERE id = 2")

@@ -55,7 +55,7 @@ final class TestApp {
 
     /// Rows straight from the database file, bypassing the API.
     func rows(_ sql: String) throws -> [[String: String]] {
-        let connection = try Storage.SQLiteConnection(path: dataDirectory + "/triggerbase.db", mode: .readOnly)
+        let connection = try SQLiteConnection(path: dataDirectory + "/triggerbase.db", mode: .readOnly)
         defer { connection.close() }
         return try connection.query(sql).map { row in
             var result: [String: String] = [:]

@@ -85,13 +85,13 @@ package struct ExecutionService: Sendable {
     /// The statuses `executions:retry` takes.
     private static let retryable: [ExecutionStatus] = [.failed, .error, .aborted]
 
-    private static func status(_ id: Int64, _ connection: SQLiteConnection) throws -> Int64? {
+    private static func status(_ id: Int64, _ connection: any Transaction) throws -> Int64? {
         guard let status = try connection.executions.status(of: id) else { throw DomainError.notFound }
         return status
     }
 
-    private static func read(_ id: Int64, _ connection: SQLiteConnection) throws -> JSON {
-        guard let record = try RecordStore(connection: connection, catalogue: Catalogue.base).record("executions", id: id) else {
+    private static func read(_ id: Int64, _ connection: any Transaction) throws -> JSON {
+        guard let record = try connection.records(Catalogue.base).record("executions", id: id) else {
             throw DomainError.notFound
         }
         return .object(record)

@@ -132,7 +132,7 @@ package struct ResourceService: Sendable {
     /// every item (nested values included) with the executions it fires, and answers with the
     /// records as stored.
     package func createWrite(_ collection: String, values: JSON, query: QueryParameters, scope: Scope,
-                   actor: Actor, user: JSON) throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
+                   actor: Actor, user: JSON) throws -> @Sendable (any Transaction) throws -> WorkflowRuntime.WriteOutcome {
         let bulk: Bool
         let items: [JSON]
         switch values {
@@ -201,7 +201,7 @@ package struct ResourceService: Sendable {
     /// Ids in scope for update / destroy: `filterByTk`, or `filter`; one is required. Missing ids and
     /// ids outside the scope are simply not there (NocoBase answers `[]` and `0` for them).
     private static func targetIDs(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
-                                  catalogue: Catalogue, connection: SQLiteConnection) throws -> [Int64] {
+                                  catalogue: Catalogue, connection: any Transaction) throws -> [Int64] {
         var compiler = FilterCompiler(catalogue: catalogue)
         var condition = scope.condition
         let keys = try id.map { [$0] } ?? query.primaryKeys()
@@ -225,8 +225,8 @@ package struct ResourceService: Sendable {
     /// Validates an update's shape and `triggerWorkflows`, and returns its write, which updates
     /// the records `targets` finds and fires their workflows; the answer is always a list.
     private func updateWrite(_ collection: String, values: JSON, query: QueryParameters, actor: Actor, user: JSON,
-                           targets: @escaping @Sendable (SQLiteConnection, Catalogue) throws -> [Int64])
-        throws -> @Sendable (SQLiteConnection) throws -> WorkflowRuntime.WriteOutcome {
+                           targets: @escaping @Sendable (any Transaction, Catalogue) throws -> [Int64])
+        throws -> @Sendable (any Transaction) throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw DomainError.badRequest("the body must be a JSON object") }
         let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows

@@ -124,14 +124,14 @@ package struct WorkflowService: Sendable {
             var data = values["data"] ?? .object([:])
             if let recordID = data.intValue {
                 guard let collection = definition.config["collection"]?.stringValue,
-                      let record = try RecordStore(connection: connection, catalogue: catalogue).record(collection, id: recordID) else { return nil }
+                      let record = try connection.records(catalogue).record(collection, id: recordID) else { return nil }
                 data = .object(record)
             } else if case .object = data {} else {
                 throw DomainError.validation("values.data", "data must be an object or a record id")
             }
             var user = access.user
             if let userID = values["userId"]?.intValue {
-                guard let record = try RecordStore(connection: connection, catalogue: Catalogue.base).record("users", id: userID) else {
+                guard let record = try connection.records(Catalogue.base).record("users", id: userID) else {
                     throw DomainError.validation("values.userId", "user \(userID) does not exist")
                 }
                 user = .object(record)
@@ -146,16 +146,8 @@ package struct WorkflowService: Sendable {
 
     // MARK: Rows
 
-    /// The column values of `d` in the order title, type, enabled, sync, config, options, nodes.
-    /// Left only for `Seed.apply` (not this service's file), which still writes its update itself;
-    /// it goes when the seed uses `WorkflowStore` (it keeps `updatedById`, unlike `updateVersion`).
-    package static func columns(_ d: WorkflowDefinition) -> [SQLiteValue] {
-        [d.title.map { .text($0) } ?? .null, .text(d.type), .integer(d.enabled ? 1 : 0), .integer(d.sync ? 1 : 0),
-         .text(JSON.object(d.config).serialized()), .text(JSON.object(d.options).serialized()), .text(JSON.array(d.nodes).serialized())]
-    }
-
     /// Inserts a version; an enabled one becomes current (and disables the key's previous current version).
-    package static func insert(_ d: WorkflowDefinition, versionNumber: Int64, actorID: Int64?, _ connection: SQLiteConnection,
+    package static func insert(_ d: WorkflowDefinition, versionNumber: Int64, actorID: Int64?, _ connection: any Transaction,
                        current: Bool? = nil) throws -> Int64 {
         let id = try connection.workflows.insertVersion(d.content, versionNumber: versionNumber, actorID: actorID)
         let hasCurrent = try connection.workflows.hasCurrentVersion(key: d.key)
@@ -164,13 +156,13 @@ package struct WorkflowService: Sendable {
     }
 
     /// Makes `id` the key's current version; the previous current one is disabled (spec 04).
-    package static func makeCurrent(_ id: Int64, key: String, _ connection: SQLiteConnection) throws {
+    package static func makeCurrent(_ id: Int64, key: String, _ connection: any Transaction) throws {
         try connection.workflows.makeCurrent(id, key: key)
     }
 
-    package static func read(_ id: Int64, _ connection: SQLiteConnection) throws -> JSON {
+    package static func read(_ id: Int64, _ connection: any Transaction) throws -> JSON {
         let catalogue = Catalogue.base
-        guard let record = try RecordStore(connection: connection, catalogue: catalogue).record("workflows", id: id) else { throw DomainError.notFound }
+        guard let record = try connection.records(catalogue).record("workflows", id: id) else { throw DomainError.notFound }
         return .object(record)
     }
 }

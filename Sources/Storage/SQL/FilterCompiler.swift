@@ -7,10 +7,6 @@ import Model
 /// writes the condition through its dialect, with every value bound, never spliced.
 package struct FilterCompiler {
     package let catalogue: Catalogue
-    /// Parameters of the conditions `compile(_:collection:alias:)` wrote as SQLite text.
-    @available(*, deprecated, message: "compile(_:collection:) returns a RecordCondition, for a record store")
-    package var parameters: [SQLiteValue] { legacyParameters }
-    private var legacyParameters: [SQLiteValue] = []
     private var aliasCounter = 0
 
     package init(catalogue: Catalogue) { self.catalogue = catalogue }
@@ -29,15 +25,6 @@ package struct FilterCompiler {
     /// The condition `filter` puts on the records of `collection`.
     package mutating func compile(_ filter: Filter, collection: String) throws(DomainError) -> RecordCondition {
         RecordCondition(try node(filter, collection: collection, table: .root))
-    }
-
-    /// The SQLite text of `filter` on `collection` aliased `alias`; its parameters are appended
-    /// to `parameters`.
-    @available(*, deprecated, message: "compile(_:collection:) returns a RecordCondition, for a record store")
-    package mutating func compile(_ filter: Filter, collection: String, alias: String) throws(DomainError) -> String {
-        let (sql, parameters) = try compile(filter, collection: collection).sql(SQLiteDialect(), root: alias)
-        legacyParameters += parameters
-        return sql
     }
 
     private typealias Node = RecordCondition.Node

@@ -72,18 +72,6 @@ package struct RecordCondition: Sendable, Equatable {
         return RecordCondition(.and([lhs.node, rhs.node]))
     }
 
-    /// A condition given as SQLite text over the alias `t0`, for callers not yet moved to the
-    /// constructors above. Only the SQLite dialect can write it.
-    @available(*, deprecated, message: "build the condition with RecordCondition's constructors or FilterCompiler")
-    package static func sql(_ text: String, _ parameters: [SQLiteValue]) -> RecordCondition {
-        RecordCondition(.raw(text, parameters))
-    }
-
-    @available(*, deprecated, message: "build the condition with RecordCondition's constructors or FilterCompiler")
-    package static func sql(_ text: String, _ parameters: [ColumnValue]) -> RecordCondition {
-        RecordCondition(.raw(text, parameters.map(\.sqlite)))
-    }
-
     /// The SQL text and parameters of this condition in `dialect`, the collection's table being
     /// aliased `root` (for stores and tests; everything else hands the condition to a store).
     package func sql(_ dialect: any SQLDialect = SQLiteDialect(), root: String = "t0") -> (sql: String, parameters: [SQLiteValue]) {
@@ -141,7 +129,6 @@ extension RecordCondition {
         /// `column IN (SELECT select FROM table [alias] WHERE condition)`.
         case inSubquery(Column, select: Column, from: String, alias: String?, where: Node)
         /// Transitional: SQLite text over `t0`.
-        case raw(String, [SQLiteValue])
 
         func render(_ sql: inout SQLBuilder, root: String) -> String {
             let dialect = sql.dialect
@@ -183,9 +170,6 @@ extension RecordCondition {
                 let outer = column.render(sql, root: root), inner = select.render(sql, root: root)
                 let from = sql.quoted(table) + (alias.map { " " + $0 } ?? "")
                 return "\(outer) IN (SELECT \(inner) FROM \(from) WHERE \(condition.render(&sql, root: root)))"
-            case .raw(let text, let parameters):
-                for value in parameters { _ = sql.bind(value) }
-                return text
             }
         }
     }

@@ -101,11 +101,11 @@ struct SQLiteExecutionStore: ExecutionStore {
     func ids(matching filter: Filter, statuses: [ExecutionStatus], limit: Int) throws -> [Int64] {
         guard !statuses.isEmpty else { return [] }
         var compiler = FilterCompiler(catalogue: Catalogue.base)
-        let condition = try compiler.compile(filter, collection: "executions", alias: "t0")
+        let (condition, parameters) = try compiler.compile(filter, collection: "executions").sql(SQLiteDialect(), root: "t0")
         let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
         return try connection.query("""
             SELECT t0."id" FROM "executions" t0 WHERE \(condition) AND t0."status" IN (\(marks)) ORDER BY t0."id" LIMIT \(limit)
-            """, compiler.parameters + statuses.map { .integer($0.rawValue) }).compactMap { $0[0].int64 }
+            """, parameters + statuses.map { .integer($0.rawValue) }).compactMap { $0[0].int64 }
     }
 
     func restart(_ id: Int64) throws {

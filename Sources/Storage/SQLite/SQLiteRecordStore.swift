@@ -7,6 +7,8 @@ struct SQLiteRecordStore: RecordStore {
     let catalogue: Catalogue
     let dialect = SQLiteDialect()
 
+    var transaction: any Transaction { connection }
+
     private func q(_ name: String) -> String { dialect.quoted(name) }
 
     // MARK: Reads
@@ -199,19 +201,5 @@ extension SQLiteConnection {
     /// The records of `catalogue`'s collections in this transaction.
     package func records(_ catalogue: Catalogue) -> any RecordStore {
         SQLiteRecordStore(connection: self, catalogue: catalogue)
-    }
-}
-
-// MARK: Transitional
-
-extension RecordStore {
-    /// The SQLite connection under this store, for callers that still run their own SQL.
-    @available(*, deprecated, message: "reach data through stores (`connection.records(catalogue)`, `relatedIDs`, …)")
-    package var connection: SQLiteConnection { (self as! SQLiteRecordStore).connection }
-
-    /// Records matching a condition given as SQLite text over the alias `t0`.
-    @available(*, deprecated, message: "pass a RecordCondition (RecordCondition.id, .column, .createdBy, FilterCompiler)")
-    package func select(_ collection: String, where sql: String, parameters: [SQLiteValue] = [], limit: Int? = nil) throws -> [JSONObject] {
-        try select(collection, where: .sql(sql, parameters), orderBy: .id, page: limit.map { ($0, 0) })
     }
 }

@@ -44,6 +44,21 @@ struct SQLiteWorkflowStore: WorkflowStore {
             """, Self.columns(content) + [.text(Timestamp.now()), actorID.map { .integer($0) } ?? .null, .integer(id)])
     }
 
+    func replaceContent(_ id: Int64, _ content: WorkflowContent) throws {
+        try connection.run("""
+            UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
+                "updatedAt" = ? WHERE "id" = ?
+            """, Self.columns(content) + [.text(Timestamp.now()), .integer(id)])
+    }
+
+    func currentOrLatestVersion(key: String) throws -> (id: Int64, versionNumber: Int64)? {
+        let row = try connection.query("""
+            SELECT "id", "versionNumber" FROM "workflows" WHERE "key" = ? ORDER BY "current" IS NULL, "versionNumber" DESC LIMIT 1
+            """, [.text(key)]).first
+        guard let id = row?[0].int64, let number = row?[1].int64 else { return nil }
+        return (id, number)
+    }
+
     func makeCurrent(_ id: Int64, key: String) throws {
         try connection.run("UPDATE \"workflows\" SET \"current\" = NULL, \"enabled\" = 0 WHERE \"key\" = ? AND \"id\" <> ?", [.text(key), .integer(id)])
         try connection.run("UPDATE \"workflows\" SET \"current\" = 1 WHERE \"id\" = ?", [.integer(id)])
@@ -71,27 +86,6 @@ struct SQLiteWorkflowStore: WorkflowStore {
     func enabledCurrentSummary(key: String) throws -> VersionSummary? {
         try connection.query("SELECT \(Self.summaryColumns) FROM \"workflows\" WHERE \"key\" = ? AND \"current\" = 1 AND \"enabled\" = 1",
                              [.text(key)]).first.map(Self.summary)
-    }
-
-    func relatedIDs(following field: FieldDefinition, of collection: String, from ids: [Int64]) throws -> [Int64] {
-        guard !ids.isEmpty, let target = field.target else { return [] }
-        let q = Name.quoted
-        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-        let sql: String
-        switch field.type {
-        case .belongsTo:
-            guard let foreignKey = field.foreignKey else { return [] }
-            sql = "SELECT \(q(foreignKey)) FROM \(q(collection)) WHERE \"id\" IN (\(marks)) ORDER BY \"id\""
-        case .hasOne, .hasMany:
-            guard let foreignKey = field.foreignKey else { return [] }
-            sql = "SELECT \"id\" FROM \(q(target)) WHERE \(q(foreignKey)) IN (\(marks)) ORDER BY \"id\""
-        default:
-            guard let through = field.through else { return [] }
-            let (a, b) = Catalogue.joinColumns(of: field, in: collection)
-            sql = "SELECT \(q(b)) FROM \(q(through)) WHERE \(q(a)) IN (\(marks)) ORDER BY \"id\""
-        }
-        var seen: Set<Int64> = []
-        return try connection.query(sql, ids.map { .integer($0) }).compactMap { $0[0].int64 }.filter { seen.insert($0).inserted }
     }
 
     // MARK: Rows

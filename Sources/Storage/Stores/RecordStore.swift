@@ -19,6 +19,9 @@ package enum ColumnValue: Sendable, Equatable, Hashable {
 /// relations and mapping constraint errors to `DomainError` is `RecordWriter`'s (Records).
 /// Constraint failures surface as `StorageError` with `constraint` set.
 package protocol RecordStore {
+    /// The transaction this store works in: to reach the other stores within the same write.
+    var transaction: any Transaction { get }
+
     /// The catalogue the records are read with.
     var catalogue: Catalogue { get }
 

@@ -66,6 +66,12 @@ package protocol WorkflowStore {
     /// Rewrites version `id` (everything but its key and number), updated now by `actorID`.
     func updateVersion(_ id: Int64, _ content: WorkflowContent, actorID: Int64?) throws
 
+    /// Rewrites version `id`'s content, keeping who updated it last (a seed applied again).
+    func replaceContent(_ id: Int64, _ content: WorkflowContent) throws
+
+    /// The current version of `key`, else its highest: what a seed compares itself with.
+    func currentOrLatestVersion(key: String) throws -> (id: Int64, versionNumber: Int64)?
+
     /// Makes `id` the current version of `key`; every other version of `key` stops being current
     /// and is disabled.
     func makeCurrent(_ id: Int64, key: String) throws
@@ -85,10 +91,4 @@ package protocol WorkflowStore {
 
     /// The current version of `key` if it is enabled, or nil.
     func enabledCurrentSummary(key: String) throws -> VersionSummary?
-
-    /// The trigger's relation paths (spec 04: a named workflow's `path`): the ids of the records
-    /// one step along relation `field` of `collection` reaches from records `ids`, deduplicated,
-    /// in the order of the rows that link them (a belongs-to by source id, a has-one or has-many
-    /// by target id, a belongs-to-many by through-row id).
-    func relatedIDs(following field: FieldDefinition, of collection: String, from ids: [Int64]) throws -> [Int64]
 }
