@@ -52,9 +52,9 @@ package struct RecordWorkflowEvents: Sendable {
         package var data: JSONObject
         /// The record's `workflowVersion` the caller saw, checked when given.
         package var expectedWorkflowVersion: Int64?
-        package var trigger: TriggerRequest
+        package var trigger: TriggerWorkflowsParameter
 
-        package init(recordID: Int64, event: String, data: JSONObject, expectedWorkflowVersion: Int64?, trigger: TriggerRequest) {
+        package init(recordID: Int64, event: String, data: JSONObject, expectedWorkflowVersion: Int64?, trigger: TriggerWorkflowsParameter) {
             self.recordID = recordID
             self.event = event
             self.data = data

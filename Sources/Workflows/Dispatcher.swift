@@ -44,7 +44,7 @@ package actor Dispatcher {
     private let database: Database
     private let engine: ExecutionEngine
     private let registry: WorkflowRegistry
-    private let requests: RequestNode
+    private let requests: HTTPRequestNode
     private let logger: Logger
     private let counters: ExecutionCounters
     private let executor: any TaskExecutor
@@ -106,7 +106,7 @@ package actor Dispatcher {
     private var leaseKeeper: Task<Void, Never>?
     private var random = SystemRandomNumberGenerator()
 
-    package init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: RequestNode,
+    package init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: HTTPRequestNode,
          logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, clock: any WorkflowClock,
          maxInFlight: Int = 256, owner: String? = nil, leaseMilliseconds: Int64 = 60_000) {
         self.database = database

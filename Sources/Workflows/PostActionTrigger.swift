@@ -61,7 +61,7 @@ package struct PostActionTrigger {
     /// `collection`); `nested` are records created through nested values, which fire their own
     /// collection's global `create` workflows. For a destroy, call it before deleting.
     package func plan(action: String, collection: String, affected: [Int64], nested: [(collection: String, id: Int64)],
-              request: TriggerRequest, fired: inout FiredWorkflows) throws -> [Run] {
+              request: TriggerWorkflowsParameter, fired: inout FiredWorkflows) throws -> [Run] {
         var runs: [Run] = []
         var namedGlobal: [(key: String, id: Int64)] = []
         for item in request.items {

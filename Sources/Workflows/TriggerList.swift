@@ -1,7 +1,7 @@
 import Foundation
 
 /// The syntax of `triggerWorkflows=key[!path],...` alone, with no catalogue: kept apart from
-/// `TriggerRequest` so that the fuzzer (`bench/fuzz/`) can compile it on its own.
+/// `TriggerWorkflowsParameter` so that the fuzzer (`bench/fuzz/`) can compile it on its own.
 package struct TriggerListItem: Sendable, Equatable {
     package var key: String
     /// Relation names, split on `.` and trimmed; empty for the record itself.
@@ -10,7 +10,7 @@ package struct TriggerListItem: Sendable, Equatable {
     package var pathText: String?
 
     /// Splits on `,`, then each item at its first `!`; trims spaces and skips empty items. Keys
-    /// may be empty (`!path`) and duplicates are kept, in order: `TriggerRequest` decides what they mean.
+    /// may be empty (`!path`) and duplicates are kept, in order: `TriggerWorkflowsParameter` decides what they mean.
     /// Splitting is on bytes, not `Character`s: a combining or prepending scalar next to a `,`
     /// (say U+0602) would otherwise hide the comma inside one grapheme (found by bench/fuzz).
     package static func split(_ text: String) -> [TriggerListItem] {

@@ -10,7 +10,7 @@ import Storage
 package final class WorkflowRuntime: Sendable {
     package let registry: WorkflowRegistry
     package let engine: ExecutionEngine
-    package let requests: RequestNode
+    package let requests: HTTPRequestNode
     package let dispatcher: Dispatcher
     package let counters = ExecutionCounters()
     /// The application's request threads: sync answers and dispatcher tasks run there, never on
@@ -24,7 +24,7 @@ package final class WorkflowRuntime: Sendable {
          clock: any WorkflowClock = SystemWorkflowClock()) {
         registry = WorkflowRegistry()
         engine = ExecutionEngine(registry: registry, schema: schema, clock: clock)
-        requests = RequestNode(clock: clock)
+        requests = HTTPRequestNode(clock: clock)
         dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger,
                                 counters: counters, executor: executor, clock: clock)
         self.database = database
@@ -47,7 +47,7 @@ package final class WorkflowRuntime: Sendable {
     /// Inside a write job: fires the workflows for an action's records (see `PostActionTrigger`).
     /// For a destroy, `plan` before deleting and `insert` after.
     package func plan(action: String, collection: String, affected: [Int64], nested: [(collection: String, id: Int64)],
-              request: TriggerRequest, actor: Actor, store: RecordStore, stored: (collection: String, records: [Int64: JSONObject])? = nil,
+              request: TriggerWorkflowsParameter, actor: Actor, store: RecordStore, stored: (collection: String, records: [Int64: JSONObject])? = nil,
               fired: inout FiredWorkflows) throws -> [PostActionTrigger.Run] {
         let index = registry.current
         guard !request.items.isEmpty || !index.global.isEmpty else { return [] }

@@ -40,7 +40,7 @@ package struct RecordWorkflowService: Sendable {
             }
             expectedWorkflowVersion = number
         }
-        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: target.catalogue)
+        let trigger = try TriggerWorkflowsParameter(query["triggerWorkflows"], collection: collection, catalogue: target.catalogue)
         let invocation = RecordWorkflowEvents.Invocation(recordID: id, event: eventName, data: given, expectedWorkflowVersion: expectedWorkflowVersion, trigger: trigger)
         let outcome = try await events.invoke(invocation, on: target, access: access)
         return await workflows.response(outcome, requestID: request.requestID)

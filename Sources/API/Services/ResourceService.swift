@@ -142,7 +142,7 @@ package struct ResourceService: Sendable {
         }
         let appends = query.list("appends").map { $0.split(separator: ".").map(String.init) }
         try schema.current.validateAppends(appends, collection: collection)
-        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let trigger = try TriggerWorkflowsParameter(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
         return { connection in
             let catalogue = schema.writerCatalogue
@@ -228,7 +228,7 @@ package struct ResourceService: Sendable {
                            targets: @escaping @Sendable (any Transaction, Catalogue) throws -> [Int64])
         throws -> @Sendable (any Transaction) throws -> WorkflowRuntime.WriteOutcome {
         guard case .object = values else { throw DomainError.badRequest("the body must be a JSON object") }
-        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let trigger = try TriggerWorkflowsParameter(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
         return { connection in
             let catalogue = schema.writerCatalogue
@@ -281,7 +281,7 @@ package struct ResourceService: Sendable {
     /// Deletes the records in scope; workflows see each record as it was before (spec 04).
     private func destroy(_ collection: String, id: Int64?, query: QueryParameters, scope: Scope,
                          actor: Actor, user: JSON) async throws -> WorkflowRuntime.WriteOutcome {
-        let trigger = try TriggerRequest(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
+        let trigger = try TriggerWorkflowsParameter(query["triggerWorkflows"], collection: collection, catalogue: schema.current)
         let schema = self.schema, workflows = self.workflows
         return try await database.write { connection in
             let catalogue = schema.writerCatalogue

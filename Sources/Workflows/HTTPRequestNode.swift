@@ -12,7 +12,7 @@ import Model
 /// workflow's `options.retries`, default 3) on `RetryPolicy.request`'s schedule, honouring the
 /// server's `Retry-After`; each attempt carries the same `Idempotency-Key: <executionId>-<nodeId>`
 /// so the receiver can drop repeats — also after a crash, when the node may run again.
-package final class RequestNode: Sendable {
+package final class HTTPRequestNode: Sendable {
     /// Longest response body kept in the job's result.
     package static let maxStoredBody = 1 << 20
     private let session: URLSession

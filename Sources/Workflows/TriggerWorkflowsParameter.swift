@@ -3,7 +3,7 @@ import Model
 
 /// The `triggerWorkflows=key[!path],...` query parameter, parsed and checked before anything is
 /// written (spec 04: Parsing `triggerWorkflows`).
-package struct TriggerRequest: Sendable, Equatable {
+package struct TriggerWorkflowsParameter: Sendable, Equatable {
     package struct Item: Sendable, Equatable {
         package var key: String
         /// Relation names from the request's collection; empty for the record itself.
