@@ -122,7 +122,7 @@ package enum Seed {
         }
         if try WorkflowDefinition.load(id, connection) == definition { return }
         if try !connection.executions.hasExecutions(ofVersion: id) {
-            try connection.workflows.replaceContent(id, definition.content)
+            try connection.workflows.replaceContent(id, definition)
             if definition.enabled { try WorkflowService.makeCurrent(id, key: definition.key, connection) }
         } else {
             let newID = try WorkflowService.insert(definition, versionNumber: number + 1, actorID: nil, connection, current: false)

@@ -2,28 +2,8 @@ import JSON
 import Model
 import Storage
 
-/// One workflow version as saved (spec 04: Definitions and versions).
-package struct WorkflowDefinition: Sendable, Equatable {
-    package var key: String
-    package var title: String?
-    package var type: String = "action"
-    package var enabled = false
-    package var sync = false
-    package var config: JSONObject = [:]
-    package var options: JSONObject = [:]
-    package var nodes: [JSON] = []
-
-    package init(key: String, title: String? = nil, type: String = "action", enabled: Bool = false, sync: Bool = false, config: JSONObject = [:], options: JSONObject = [:], nodes: [JSON] = []) {
-        self.key = key
-        self.title = title
-        self.type = type
-        self.enabled = enabled
-        self.sync = sync
-        self.config = config
-        self.options = options
-        self.nodes = nodes
-    }
-
+/// Validating and merging definitions (spec 04: Definitions and versions).
+extension WorkflowDefinition {
     package static let nodeTypes: Set<String> = ["condition", "create", "update", "query", "destroy", "request", "response-message", "delay", "end"]
     package static let triggerActions: Set<String> = ["create", "update", "destroy", "workflowEvent"]
 
@@ -203,17 +183,6 @@ package struct WorkflowDefinition: Sendable, Equatable {
 extension WorkflowDefinition {
     /// The saved version `id`, as stored.
     package static func load(_ id: Int64, _ connection: any Transaction) throws -> WorkflowDefinition? {
-        try connection.workflows.version(id).map { WorkflowDefinition($0.content) }
-    }
-
-    /// A definition from what a stored version holds.
-    package init(_ content: WorkflowContent) {
-        self.init(key: content.key, title: content.title, type: content.type, enabled: content.enabled, sync: content.sync,
-                  config: content.config, options: content.options, nodes: content.nodes)
-    }
-
-    /// What the store writes for this definition.
-    package var content: WorkflowContent {
-        WorkflowContent(key: key, title: title, type: type, enabled: enabled, sync: sync, config: config, options: options, nodes: nodes)
+        try connection.workflows.version(id)?.definition
     }
 }

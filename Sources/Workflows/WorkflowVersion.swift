@@ -95,7 +95,7 @@ package final class WorkflowRegistry: Sendable {
     package func reload(_ connection: any Transaction) throws {
         var next = Index()
         for row in try connection.workflows.currentVersions() {
-            let version = WorkflowVersion(id: row.id, definition: WorkflowDefinition(row.content))
+            let version = WorkflowVersion(id: row.id, definition: row.definition)
             next.byKey[version.key] = version
             if version.enabled && version.global, let collection = version.collection {
                 next.global[collection, default: []].append(version)

@@ -21,7 +21,7 @@ import Testing
             try database.migrate(SystemMigrations.all)
             versionID = try await database.write { connection in
                 try connection.workflows.insertVersion(
-                    WorkflowContent(key: "w", title: nil, type: "action", enabled: true, sync: false, config: [:], options: [:], nodes: []),
+                    WorkflowDefinition(key: "w", title: nil, type: "action", enabled: true, sync: false, config: [:], options: [:], nodes: []),
                     versionNumber: 1, actorID: nil)
             }
         }

@@ -81,7 +81,7 @@ package struct WorkflowService: Sendable {
             }
             try definition.validate(catalogue: catalogue)
             if definition.enabled && !before.enabled { try Self.makeCurrent(id, key: definition.key, connection) }
-            try connection.workflows.updateVersion(id, definition.content, actorID: actorID)
+            try connection.workflows.updateVersion(id, definition, actorID: actorID)
             try registry.reload(connection)
             return try Self.read(id, connection)
         }
@@ -149,7 +149,7 @@ package struct WorkflowService: Sendable {
     /// Inserts a version; an enabled one becomes current (and disables the key's previous current version).
     package static func insert(_ d: WorkflowDefinition, versionNumber: Int64, actorID: Int64?, _ connection: any Transaction,
                        current: Bool? = nil) throws -> Int64 {
-        let id = try connection.workflows.insertVersion(d.content, versionNumber: versionNumber, actorID: actorID)
+        let id = try connection.workflows.insertVersion(d, versionNumber: versionNumber, actorID: actorID)
         let hasCurrent = try connection.workflows.hasCurrentVersion(key: d.key)
         if d.enabled || (current != false && !hasCurrent) { try makeCurrent(id, key: d.key, connection) }
         return id

@@ -70,7 +70,10 @@ package struct SQLiteDialect: SQLDialect {
     package init() {}
 
     package func quoted(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Names reaching here passed `Name.isValid` (no quote); doubling is for anything else. A
+        // byte scan, not Foundation's string search: this runs for every column of every write.
+        guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
+        return "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 
     package func placeholder(_ index: Int) -> String { "?" }

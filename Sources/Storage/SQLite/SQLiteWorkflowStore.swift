@@ -27,7 +27,7 @@ struct SQLiteWorkflowStore: WorkflowStore {
         try connection.query("SELECT max(\"versionNumber\") FROM \"workflows\" WHERE \"key\" = ?", [.text(key)]).first?[0].int64
     }
 
-    func insertVersion(_ content: WorkflowContent, versionNumber: Int64, actorID: Int64?) throws -> Int64 {
+    func insertVersion(_ content: WorkflowDefinition, versionNumber: Int64, actorID: Int64?) throws -> Int64 {
         let now = Timestamp.now()
         let actor: SQLiteValue = actorID.map { .integer($0) } ?? .null
         try connection.run("""
@@ -37,14 +37,14 @@ struct SQLiteWorkflowStore: WorkflowStore {
         return connection.lastInsertRowID
     }
 
-    func updateVersion(_ id: Int64, _ content: WorkflowContent, actorID: Int64?) throws {
+    func updateVersion(_ id: Int64, _ content: WorkflowDefinition, actorID: Int64?) throws {
         try connection.run("""
             UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
                 "updatedAt" = ?, "updatedById" = ? WHERE "id" = ?
             """, Self.columns(content) + [.text(Timestamp.now()), actorID.map { .integer($0) } ?? .null, .integer(id)])
     }
 
-    func replaceContent(_ id: Int64, _ content: WorkflowContent) throws {
+    func replaceContent(_ id: Int64, _ content: WorkflowDefinition) throws {
         try connection.run("""
             UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
                 "updatedAt" = ? WHERE "id" = ?
@@ -90,18 +90,18 @@ struct SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: Rows
 
-    private static func columns(_ c: WorkflowContent) -> [SQLiteValue] {
+    private static func columns(_ c: WorkflowDefinition) -> [SQLiteValue] {
         [c.title.map { .text($0) } ?? .null, .text(c.type), .integer(c.enabled ? 1 : 0), .integer(c.sync ? 1 : 0),
          .text(JSON.object(c.config).serialized()), .text(JSON.object(c.options).serialized()), .text(JSON.array(c.nodes).serialized())]
     }
 
     private static func version(_ row: Row) -> WorkflowRow {
         func json(_ column: String) -> JSON { (row[column]?.string).flatMap { try? JSON.parse($0) } ?? .null }
-        let content = WorkflowContent(key: row["key"]?.string ?? "", title: row["title"]?.string, type: row["type"]?.string ?? "action",
+        let content = WorkflowDefinition(key: row["key"]?.string ?? "", title: row["title"]?.string, type: row["type"]?.string ?? "action",
                                       enabled: row["enabled"]?.int64 == 1, sync: row["sync"]?.int64 == 1,
                                       config: json("config").objectValue ?? [:], options: json("options").objectValue ?? [:],
                                       nodes: json("nodes").arrayValue ?? [])
-        return WorkflowRow(id: row["id"]?.int64 ?? 0, versionNumber: row["versionNumber"]?.int64 ?? 0, content: content)
+        return WorkflowRow(id: row["id"]?.int64 ?? 0, versionNumber: row["versionNumber"]?.int64 ?? 0, definition: content)
     }
 
     /// A summary from the first five columns of `row` (`summaryColumns`, or the same five at `offset`).

@@ -1,34 +1,11 @@
 import JSON
 import Model
 
-/// What a workflow version holds, as saved (spec 04: Definitions and versions).
-package struct WorkflowContent: Sendable, Equatable {
-    package var key: String
-    package var title: String?
-    package var type: String
-    package var enabled: Bool
-    package var sync: Bool
-    package var config: JSONObject
-    package var options: JSONObject
-    package var nodes: [JSON]
-
-    package init(key: String, title: String?, type: String, enabled: Bool, sync: Bool, config: JSONObject, options: JSONObject, nodes: [JSON]) {
-        self.key = key
-        self.title = title
-        self.type = type
-        self.enabled = enabled
-        self.sync = sync
-        self.config = config
-        self.options = options
-        self.nodes = nodes
-    }
-}
-
 /// A stored version: its id and number, and what it holds.
 package struct WorkflowRow: Sendable, Equatable {
     package var id: Int64
     package var versionNumber: Int64
-    package var content: WorkflowContent
+    package var definition: WorkflowDefinition
 }
 
 /// A version as the start API sees it (spec 05): who it is and its options.
@@ -61,13 +38,13 @@ package protocol WorkflowStore {
     func latestVersionNumber(key: String) throws -> Int64?
 
     /// Inserts a version (not current) created and updated now by `actorID`; returns its id.
-    func insertVersion(_ content: WorkflowContent, versionNumber: Int64, actorID: Int64?) throws -> Int64
+    func insertVersion(_ content: WorkflowDefinition, versionNumber: Int64, actorID: Int64?) throws -> Int64
 
     /// Rewrites version `id` (everything but its key and number), updated now by `actorID`.
-    func updateVersion(_ id: Int64, _ content: WorkflowContent, actorID: Int64?) throws
+    func updateVersion(_ id: Int64, _ content: WorkflowDefinition, actorID: Int64?) throws
 
     /// Rewrites version `id`'s content, keeping who updated it last (a seed applied again).
-    func replaceContent(_ id: Int64, _ content: WorkflowContent) throws
+    func replaceContent(_ id: Int64, _ content: WorkflowDefinition) throws
 
     /// The current version of `key`, else its highest: what a seed compares itself with.
     func currentOrLatestVersion(key: String) throws -> (id: Int64, versionNumber: Int64)?
