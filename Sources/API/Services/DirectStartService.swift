@@ -123,7 +123,10 @@ package struct DirectStartService: Sendable {
             guard let version = try workflows.registry.version(versionID, connection) else { throw DomainError.notFound }
             return try workflows.insertExecution(version, context: context, businessKey: businessKey, runHere: runHere, connection: connection)
         }
-        if started { _ = await workflows.runSync([id]) }
+        // An async execution is answered as queued (spec 05: "answered `suspended`"), whatever the
+        // dispatcher has done with it since the commit; a sync one with the status it ended in.
+        guard started else { return (id, nil) }
+        _ = await workflows.runSync([id])
         let status = try await database.read { connection in (try connection.executions.status(of: id)) ?? nil }
         return (id, status)
     }
