@@ -271,8 +271,8 @@ public final class Application: Sendable {
         if let cached = authCache.lookup(key) { return cached }
         let generation = authCache.generation
         let access = try await database.read { connection in
-            let actor = try Authenticator.authenticate(token: token, requestedRole: role, connection: connection, now: Timestamp.now())
-            let permissions = try RolePermissions.load(role: actor.roleName, connection: connection) ?? RolePermissions()
+            let actor = try Authenticator.authenticate(token: token, requestedRole: role, store: connection.identities, now: Timestamp.now())
+            let permissions = try RolePermissions.load(role: actor.roleName, store: connection.identities) ?? RolePermissions()
             let user = try actor.userID.flatMap { try connection.records(Catalogue.base).record("users", id: $0) }
             return AccessCheck(actor: actor, permissions: permissions, hadToken: token != nil, user: user.map(JSON.object) ?? .null)
         }

@@ -58,17 +58,18 @@ package enum Seed {
         }
         let summary = try await database.write { [definitions, users] connection -> Summary in
             var summary = Summary()
+            let now = Timestamp.now()
             for (id, definition, parsed) in recordWorkflows {
-                try RecordWorkflowDefinitionService.save(id, definition, parsed: parsed, claimedVersion: nil, actorID: nil,
-                                                         connection: connection, skipIdentical: true)
-                if try RecordWorkflowDefinitionService.latest(id, connection)?.published == false {
-                    _ = try RecordWorkflowDefinitionService.publish(id, claimedVersion: nil, connection: connection)
+                try RecordWorkflowVersions.save(id, definition, parsed: parsed, claimedVersion: nil, actorID: nil,
+                                                store: connection.recordWorkflows, now: now, skipIdentical: true)
+                if try connection.recordWorkflows.latestVersion(of: id, publishedOnly: false)?.published == false {
+                    _ = try RecordWorkflowVersions.publish(id, claimedVersion: nil, store: connection.recordWorkflows, now: now)
                 }
             }
             let catalogue = definitions.isEmpty ? schema.writerCatalogue : try schema.apply(definitions, connection: connection)
             summary.collections = definitions.count
-            for role in roles { try role.apply(connection) }
-            for user in users { try user.apply(connection) }
+            for role in roles { try role.apply(to: connection.identities, now: now) }
+            for user in users { try user.apply(to: connection.identities, now: now) }
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: nil)
             for (collection, list) in records {
                 guard catalogue.collection(collection)?.isBuiltIn == false else { throw DomainError.collectionNotFound(collection) }

@@ -45,11 +45,6 @@ package enum Authenticator {
         DomainError(.unauthenticated, code: code, message: message)
     }
 
-    /// The actor for `token` and `requestedRole` (the `X-Role` header) in `connection`'s transaction.
-    package static func authenticate(token: String?, requestedRole: String?, connection: any Transaction, now: String) throws -> Actor {
-        try authenticate(token: token, requestedRole: requestedRole, store: connection.identities, now: now)
-    }
-
     /// The actor for `token` and `requestedRole` (the `X-Role` header); `now` is RFC 3339 UTC.
     package static func authenticate(token: String?, requestedRole: String?, store: any IdentityStore, now: String) throws -> Actor {
         guard let token else { return .anonymous }

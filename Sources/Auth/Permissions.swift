@@ -66,11 +66,6 @@ package struct RolePermissions: Sendable, Equatable {
         return result
     }
 
-    /// Loads a role's permissions in `connection`'s transaction; nil when the role does not exist.
-    package static func load(role: String, connection: any Transaction) throws -> RolePermissions? {
-        try load(role: role, store: connection.identities)
-    }
-
     /// Loads a role's permissions; nil when the role does not exist.
     package static func load(role: String, store: any IdentityStore) throws -> RolePermissions? {
         guard let stored = try store.role(named: role) else { return nil }

@@ -16,11 +16,6 @@ package struct SeedRole: Sendable {
         return SeedRole(name: name, title: json["title"]?.stringValue, permissions: permissions)
     }
 
-    /// Applies the role in `connection`'s transaction.
-    package func apply(_ connection: any Transaction) throws {
-        try apply(to: connection.identities, now: Timestamp.now())
-    }
-
     package func apply(to store: any IdentityStore, now: String) throws {
         guard name != "root" else { throw DomainError(.forbidden, code: "NO_PERMISSION", message: "the role root cannot be changed") }
         let existing = try store.role(named: name)?.permissions
@@ -86,11 +81,6 @@ package struct SeedUser: Sendable {
         var user = self
         user.passwordHash = try await PasswordHasher.refusingWhenFull { try await hasher.hash(password) }
         return user
-    }
-
-    /// Applies the user in `connection`'s transaction.
-    package func apply(_ connection: any Transaction) throws {
-        try apply(to: connection.identities, now: Timestamp.now())
     }
 
     /// Stores the user (a new one with `passwordHash`; an existing one keeps its password), its roles and tokens.

@@ -89,10 +89,3 @@ package final class SchemaState: Sendable {
         stage(try connection.schema.catalogue(), connection: connection)
     }
 }
-
-extension Catalogue {
-    /// Reads every stored definition (in creation order): `connection.schema.catalogue()`.
-    package static func load(_ connection: any Transaction) throws -> Catalogue {
-        try connection.schema.catalogue()
-    }
-}

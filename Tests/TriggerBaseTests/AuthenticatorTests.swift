@@ -42,7 +42,7 @@ struct AuthenticatorTests {
 
         func authenticate(_ token: String?, role: String? = nil) async throws -> Actor {
             try await database.read { c in
-                try Authenticator.authenticate(token: token, requestedRole: role, connection: c, now: Timestamp.now())
+                try Authenticator.authenticate(token: token, requestedRole: role, store: c.identities, now: Timestamp.now())
             }
         }
 

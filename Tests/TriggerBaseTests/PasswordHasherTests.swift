@@ -22,8 +22,8 @@ import Testing
         #expect(try await hasher.verify("correct horse", stored: stored))
         #expect(try await !hasher.verify("correct horsf", stored: stored))
         // An unknown account is verified against a hash as costly as a real one, which nothing matches.
-        #expect(IdentityService.dummyHash.hasPrefix("pbkdf2-sha256$\(Crypto.passwordIterations)$"))
-        #expect(try await !hasher.verify("", stored: IdentityService.dummyHash))
+        #expect(PasswordSignIn.dummyHash.hasPrefix("pbkdf2-sha256$\(Crypto.passwordIterations)$"))
+        #expect(try await !hasher.verify("", stored: PasswordSignIn.dummyHash))
     }
 
     @Test func atMostThreadsRun_andCallersBeyondMaxWaitingAreRefusedAtOnce() async throws {

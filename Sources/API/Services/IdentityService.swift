@@ -47,8 +47,6 @@ package struct IdentityService: Sendable {
         return ResourceService.ok(["token": .string(session.token), "user": Self.json(session.user)])
     }
 
-    /// `PasswordSignIn.dummyHash`, where the password hasher's tests look for it.
-    package static var dummyHash: String { PasswordSignIn.dummyHash }
 
     private func signOut(_ access: AccessCheck) async throws -> HTTPResponse {
         guard let tokenID = access.actor.tokenID else { throw access.denied("signing out needs a token") }

@@ -79,21 +79,4 @@ package struct RecordWorkflowDefinitionService: Sendable {
             Self.json(try RecordWorkflowVersions.publish(id, claimedVersion: body["version"], store: connection.recordWorkflows, now: Timestamp.now()))
         }
     }
-
-    // MARK: Seeds (Seed.swift calls these inside its write)
-
-    @discardableResult
-    package static func save(_ id: String, _ definition: JSON, parsed: RecordWorkflowDefinition, claimedVersion: JSON?, actorID: Int64?,
-                             connection: any Transaction, skipIdentical: Bool = false) throws -> RecordWorkflowVersion? {
-        try RecordWorkflowVersions.save(id, definition, parsed: parsed, claimedVersion: claimedVersion, actorID: actorID,
-                                        store: connection.recordWorkflows, now: Timestamp.now(), skipIdentical: skipIdentical)
-    }
-
-    package static func latest(_ id: String, _ connection: any Transaction) throws -> RecordWorkflowVersion? {
-        try connection.recordWorkflows.latestVersion(of: id, publishedOnly: false)
-    }
-
-    package static func publish(_ id: String, claimedVersion: JSON?, connection: any Transaction) throws -> RecordWorkflowVersion {
-        try RecordWorkflowVersions.publish(id, claimedVersion: claimedVersion, store: connection.recordWorkflows, now: Timestamp.now())
-    }
 }
