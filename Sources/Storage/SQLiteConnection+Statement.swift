@@ -104,6 +104,15 @@ final class Statement {
 @available(*, unavailable, message: "a statement belongs to its connection's thread")
 extension Statement: Sendable {}
 
+/// A statement a store builds from names (see `SQLiteConnection.text(of:build:)`): what it does,
+/// to which table, with which columns.
+struct StatementShape: Hashable {
+    enum Kind: UInt8 { case insertReturningID, recordByID, existsByID }
+    let kind: Kind
+    let table: String
+    var columns: [String] = []
+}
+
 extension SQLiteConnection {
     /// Statements kept per connection before the cache is emptied; bounds memory when SQL text
     /// varies (e.g. `IN (?, ?, …)` lists of many lengths).
@@ -117,6 +126,17 @@ extension SQLiteConnection {
         if statements.count >= Self.statementCacheLimit { statements.removeAll() }
         statements[sql] = statement
         return statement
+    }
+
+    /// The text of the statement `shape` names, built by `build` on first use. A write builds its
+    /// INSERT from the table's and columns' names; hashing those is far cheaper than quoting
+    /// and joining them again for every request.
+    func text(of shape: StatementShape, build: () -> String) -> String {
+        if let text = builtTexts[shape] { return text }
+        let text = build()
+        if builtTexts.count >= Self.statementCacheLimit { builtTexts.removeAll() }
+        builtTexts[shape] = text
+        return text
     }
 
     /// Prepares exactly one statement (`sqlite3_prepare_v3`, `SQLITE_PREPARE_PERSISTENT`); SQL

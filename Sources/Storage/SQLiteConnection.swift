@@ -23,6 +23,8 @@ final class SQLiteConnection {
     var handle: OpaquePointer?
     /// Prepared statements by SQL text (`SQLiteConnection+Statement.swift`).
     var statements: [String: Statement] = [:]
+    /// SQL texts built from names, by their shape (`SQLiteConnection+Statement.swift`).
+    var builtTexts: [StatementShape: String] = [:]
     /// `SAVEPOINT` / `RELEASE` / `ROLLBACK TO` statements by nesting level
     /// (`SQLiteConnection+Savepoint.swift`).
     var savepoints: [SavepointStatements] = []

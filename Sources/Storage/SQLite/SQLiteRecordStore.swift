@@ -39,6 +39,13 @@ struct SQLiteRecordStore: RecordStore {
     }
 
     func records(_ collection: String, ids: [Int64]) throws -> [JSONObject] {
+        if ids.count == 1 {  // a write reading back its record: one prepared text per table
+            let text = connection.text(of: StatementShape(kind: .recordByID, table: collection)) {
+                "SELECT t0.* FROM \(q(collection)) t0 WHERE t0.\(q("id")) = ?"
+            }
+            let foreign = catalogue.foreignColumns(collection).map(\.column)
+            return try connection.query(text, [.integer(ids[0])]).map { object($0, collection: collection, foreignColumns: foreign) }
+        }
         var result: [JSONObject] = []
         for chunk in ids.chunked(500) where !chunk.isEmpty {
             result += try select(collection, where: .ids(Array(chunk)))
@@ -47,7 +54,10 @@ struct SQLiteRecordStore: RecordStore {
     }
 
     func exists(_ collection: String, id: Int64) throws -> Bool {
-        try !connection.query("SELECT 1 FROM \(q(collection)) WHERE \(q("id")) = ?", [.integer(id)]).isEmpty
+        let text = connection.text(of: StatementShape(kind: .existsByID, table: collection)) {
+            "SELECT 1 FROM \(q(collection)) WHERE \(q("id")) = ?"
+        }
+        return try !connection.query(text, [.integer(id)]).isEmpty
     }
 
     func exists(_ collection: String, where condition: RecordCondition) throws -> Bool {
@@ -101,10 +111,12 @@ struct SQLiteRecordStore: RecordStore {
     // MARK: Writes
 
     func insert(_ collection: String, values: [(column: String, value: ColumnValue)]) throws -> Int64 {
-        var sql = SQLBuilder(dialect)
-        let marks = values.map { sql.bind($0.value.sqlite) }
-        let text = dialect.insertReturningID(into: collection, columns: values.map(\.column), values: marks)
-        guard let id = try connection.query(text, sql.parameters).first?[0].int64 else {
+        let columns = values.map(\.column)
+        let text = connection.text(of: StatementShape(kind: .insertReturningID, table: collection, columns: columns)) {
+            var sql = SQLBuilder(dialect)
+            return dialect.insertReturningID(into: collection, columns: columns, values: values.map { sql.bind($0.value.sqlite) })
+        }
+        guard let id = try connection.query(text, values.map(\.value.sqlite)).first?[0].int64 else {
             throw StorageError.misuse("INSERT into \(collection) returned no id", sql: text)
         }
         return id
