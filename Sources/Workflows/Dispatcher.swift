@@ -9,9 +9,12 @@ import Synchronization
 ///   (`ExecutionStore.claim`): one statement per batch leases the oldest unclaimed queued (or
 ///   started, unleased) executions to this dispatcher's `owner` for `leaseMilliseconds`, so no
 ///   other owner takes them while the lease lives. Claims are writes, so they run as writer jobs.
-///   A write job that queues executions calls `noteQueued`; the commit observer then wakes the
-///   dispatcher, which claims the new rows (no polling delay, and nothing held in memory between
-///   the commit and the row).
+///   A write that queues an execution while the dispatcher has room and nothing older waits
+///   unclaimed inserts it already leased to this dispatcher (`adoption(of:in:)`), which takes it
+///   after the commit without a claim. Otherwise the write calls `noteQueued`; the commit
+///   observer then wakes the dispatcher, which claims the new rows (no polling delay, and nothing
+///   held in memory between the commit and the row). Claimed and adopted executions reach the
+///   dispatcher through one inbox in commit order.
 /// - Claims return executions in id (creation) order and the dispatcher keeps them in that order
 ///   per key: executions of one key run in creation order, `options.concurrency` at a time; keys
 ///   run side by side, at most `maxInFlight` executions in all. An execution stays leased from its
@@ -61,8 +64,29 @@ package actor Dispatcher {
     private let queuedHint = Atomic<Bool>(false)
     private let depth = Atomic<Int>(0)
     private let running = Atomic<Int>(0)
-    /// Step results from the writer, handed over in bulk: one task drains many (fewer thread wake-ups).
-    private let inbox = Mutex<(results: [(Entry, Result<ExecutionEngine.Advance, any Error>)], draining: Bool)>(([], false))
+    /// What the writer hands over, in commit order: step results, claimed executions, adopted ones.
+    /// One task drains many (fewer thread wake-ups).
+    private let inbox = Mutex<(arrivals: [Arrival], draining: Bool)>(([], false))
+    /// Executions this dispatcher holds (`known.count`), for `adoption(of:in:)` on the writer thread.
+    private let held = Atomic<Int>(0)
+    /// Whether executions may be adopted, and the places reserved for them (writer thread only,
+    /// but read and set across the actor and the writer, hence the lock).
+    private let adoptions = Mutex(AdoptionState())
+
+    private struct AdoptionState {
+        /// Between `start` and `stop`.
+        var accepting = false
+        /// Unleased `queued` rows may be in the table: adopting a newer execution could run it
+        /// ahead of an older one of its key, so nothing is adopted until a claim has swept them.
+        var unclaimedInTable = true
+        /// Adoptions whose write has not committed or rolled back yet.
+        var reserved = 0
+    }
+
+    private enum Arrival {
+        case stepped(Entry, Result<ExecutionEngine.Advance, any Error>)
+        case claimed([Entry])
+    }
 
     private struct Entry: Sendable {
         package var id: Int64
@@ -126,8 +150,47 @@ package actor Dispatcher {
     package nonisolated var queueDepth: Int { depth.load(ordering: .relaxed) }
     package nonisolated var runningCount: Int { running.load(ordering: .relaxed) }
 
-    /// Called inside a write job that inserted queued executions.
-    package nonisolated func noteQueued() { queuedHint.store(true, ordering: .relaxed) }
+    /// Called inside a write that left executions `queued` and unclaimed in the table (inserted
+    /// without an adoption, or retried): its commit wakes a claim.
+    package nonisolated func noteQueued() {
+        adoptions.withLock { $0.unclaimedInTable = true }
+        queuedHint.store(true, ordering: .relaxed)
+    }
+
+    /// A place for an execution the write `connection` is queueing, when this dispatcher has room
+    /// and the table holds nothing older to claim first: the row is inserted leased to this
+    /// dispatcher (`Adoption.lease`) and joins its queue right after the commit, with no claim — a
+    /// triggered create costs one write, not three. Nil means: insert it unclaimed and call
+    /// `noteQueued`. Call on the writer thread, inside the write.
+    package nonisolated func adoption(of version: WorkflowVersion, in connection: any Transaction) -> Adoption? {
+        let limit = maxInFlight, held = self.held.load(ordering: .relaxed)
+        let reserved = adoptions.withLock { state -> Bool in
+            guard state.accepting, !state.unclaimedInTable, held + state.reserved < limit else { return false }
+            state.reserved += 1
+            return true
+        }
+        guard reserved else { return nil }
+        let adoption = Adoption(lease: newLease())
+        let key = version.key, isLocal = version.isLocal, concurrency = version.concurrency, retries = version.retries
+        connection.afterCommit {
+            self.adoptions.withLock { $0.reserved -= 1 }
+            guard let id = adoption.id else { return }
+            self.post(.claimed([Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries)]))
+        }
+        connection.onRollback { self.adoptions.withLock { $0.reserved -= 1 } }
+        return adoption
+    }
+
+    /// See `Dispatcher.adoption(of:in:)`: the lease to insert the row under, then `adopt` its id.
+    package final class Adoption {
+        package let lease: ExecutionLease
+        fileprivate var id: Int64?
+
+        fileprivate init(lease: ExecutionLease) { self.lease = lease }
+
+        /// The row is inserted: it joins the dispatcher's queue once the write commits.
+        package func adopt(_ id: Int64) { self.id = id }
+    }
 
     /// A lease for an execution this process starts itself (a sync one), from now.
     package nonisolated func newLease() -> ExecutionLease {
@@ -153,6 +216,7 @@ package actor Dispatcher {
         } catch {
             logger.error("dispatcher cannot take over executions", ["error": .string("\(error)")])
         }
+        adoptions.withLock { $0.accepting = true }
         let pause = Duration.milliseconds(leaseMilliseconds / 3)
         leaseKeeper = Task(executorPreference: executor) {
             while true {
@@ -172,7 +236,9 @@ package actor Dispatcher {
         do {
             freed = try await database.write { connection in
                 try connection.executions.renewLeases(owner: owner, leaseUntil: until)
-                return try connection.executions.releaseExpiredLeases(now: now, sparing: owner)
+                let freed = try connection.executions.releaseExpiredLeases(now: now, sparing: owner)
+                if freed > 0 { self.noteUnclaimed() }
+                return freed
             }
         } catch {
             if !stopped { logger.error("dispatcher cannot renew its leases", ["error": .string("\(error)")]) }
@@ -187,20 +253,21 @@ package actor Dispatcher {
         guard !ids.isEmpty else { return }
         let registry = self.registry, owner = self.owner, until = Timestamp.nowMilliseconds() + leaseMilliseconds
         do {
-            let entries = try await database.write { connection in
-                try Self.entries(try connection.executions.claim(ids, owner: owner, leaseUntil: until), registry: registry, connection: connection)
+            try await database.write { connection in
+                let entries = try Self.entries(try connection.executions.claim(ids, owner: owner, leaseUntil: until), registry: registry, connection: connection)
+                connection.afterCommit { self.post(.claimed(entries)) }
             }
-            add(entries)
         } catch {
             logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")])
         }
-        pump()
+        drainInbox()
     }
 
     /// Stops taking executions and waits (up to `seconds`) for the running ones; what is left stays
     /// `queued` or `started` in the table, its leases given back, and resumes at the next start.
     package func stop(waitingUpTo seconds: Double = 5) async {
         stopped = true
+        adoptions.withLock { $0.accepting = false }
         leaseKeeper?.cancel()
         leaseKeeper = nil
         for timer in timers.values { timer.cancel() }
@@ -229,21 +296,34 @@ package actor Dispatcher {
             if known.count >= backlogLimit { behind = true; break }
             let registry = self.registry, owner = self.owner, batch = claimBatch
             let until = Timestamp.nowMilliseconds() + leaseMilliseconds
-            let rows: [Entry]
             let claimed: Int
             do {
-                (rows, claimed) = try await database.write { connection in
+                claimed = try await database.write { connection in
                     let found = try connection.executions.claim(limit: batch, owner: owner, leaseUntil: until)
-                    return (try Self.entries(found, registry: registry, connection: connection), found.count)
+                    let entries = try Self.entries(found, registry: registry, connection: connection)
+                    if found.count < batch { self.noteSwept(in: connection) }
+                    // Through the inbox, behind what earlier commits handed over: per-key order holds.
+                    connection.afterCommit { self.post(.claimed(entries)) }
+                    return found.count
                 }
             } catch {
                 if !stopped { logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")]) }
                 break
             }
             if claimed == batch { fetchAgain = true }
-            add(rows)
-            pump()
+            drainInbox()
         } while fetchAgain
+    }
+
+    /// Inside a claim that took every unclaimed row: adoption may resume (unless the claim rolls back).
+    private nonisolated func noteSwept(in connection: any Transaction) {
+        adoptions.withLock { $0.unclaimedInTable = false }
+        connection.onRollback { self.noteUnclaimed() }
+    }
+
+    /// Rows became claimable (leases freed): nothing is adopted until a claim has swept them.
+    private nonisolated func noteUnclaimed() {
+        adoptions.withLock { $0.unclaimedInTable = true }
     }
 
     private static func entries(_ claimed: [ClaimedExecution], registry: WorkflowRegistry, connection: any Transaction) throws -> [Entry] {
@@ -303,13 +383,13 @@ package actor Dispatcher {
             let attempts = entry.failures > 0 ? ExecutionEngine.Attempts(count: entry.failures + 1, lastError: entry.lastError ?? "") : nil
             return try engine.advance(entry.id, completing: entry.completing, attempts: attempts, connection: connection)
         }) { result in
-            self.deliver(entry, result)
+            self.post(.stepped(entry, result))
         }
     }
 
-    private nonisolated func deliver(_ entry: Entry, _ result: Result<ExecutionEngine.Advance, any Error>) {
+    private nonisolated func post(_ arrival: Arrival) {
         let startDrain = inbox.withLock { inbox -> Bool in
-            inbox.results.append((entry, result))
+            inbox.arrivals.append(arrival)
             defer { inbox.draining = true }
             return !inbox.draining
         }
@@ -318,14 +398,19 @@ package actor Dispatcher {
 
     private func drainInbox() {
         while true {
-            let results = inbox.withLock { inbox -> [(Entry, Result<ExecutionEngine.Advance, any Error>)] in
-                let results = inbox.results
-                inbox.results = []
-                if results.isEmpty { inbox.draining = false }
-                return results
+            let arrivals = inbox.withLock { inbox -> [Arrival] in
+                let arrivals = inbox.arrivals
+                inbox.arrivals = []
+                if arrivals.isEmpty { inbox.draining = false }
+                return arrivals
             }
-            if results.isEmpty { return }
-            for (entry, result) in results { advanced(entry, result) }
+            if arrivals.isEmpty { return }
+            for arrival in arrivals {
+                switch arrival {
+                case .stepped(let entry, let result): advanced(entry, result)
+                case .claimed(let entries): add(entries)
+                }
+            }
             pump()
             fetchIfBehind()
         }
@@ -424,6 +509,7 @@ package actor Dispatcher {
         var waiting = 0
         for queue in queues.values { waiting += queue.pending.count - queue.head }
         depth.store(waiting, ordering: .relaxed)
+        held.store(known.count, ordering: .relaxed)
         running.store(inFlight, ordering: .relaxed)
     }
 }

@@ -72,17 +72,30 @@ package final class WorkflowRuntime: Sendable {
         }
     }
 
-    /// The one place execution rows are written, inside the caller's write job (the outbox):
-    /// `queued` for the dispatcher to claim — which the commit then wakes — or already `started`
-    /// when the caller runs it itself (a sync workflow, or `runHere`), leased to this process's
-    /// dispatcher so that no dispatcher claims it while it runs here.
+    /// The one place execution rows are written, inside the caller's write (the outbox):
+    /// `queued`, and handed to this process's dispatcher after the commit when it has room
+    /// (`Dispatcher.adoption`), else left for a dispatcher to claim — which the commit then wakes;
+    /// or already `started` when the caller runs it itself (a sync workflow, or `runHere`). Either
+    /// way a row this process will run is leased to its dispatcher, so no other one claims it.
     package func insertExecution(_ version: WorkflowVersion, context: JSON, businessKey: String? = nil, runHere: Bool = false,
                          connection: any Transaction) throws -> (id: Int64, started: Bool) {
         let started = version.sync || runHere
-        let id = try connection.executions.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
-                                                   runningUnder: started ? dispatcher.newLease() : nil)
-        if !started { dispatcher.noteQueued() }
-        return (id, started)
+        let store = connection.executions
+        if started {
+            let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
+                                       started: true, lease: dispatcher.newLease())
+            return (id, true)
+        }
+        if let adoption = dispatcher.adoption(of: version, in: connection) {
+            let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
+                                       started: false, lease: adoption.lease)
+            adoption.adopt(id)
+            return (id, false)
+        }
+        let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
+                                   started: false, lease: nil)
+        dispatcher.noteQueued()
+        return (id, false)
     }
 
     package enum SyncVerdict: Sendable {

@@ -36,7 +36,7 @@ import Testing
             let versionID = self.versionID
             return try await database.write { connection in
                 try keys.map { key in
-                    try connection.executions.enqueue(workflowID: versionID, key: key, context: ["data": [:]], businessKey: nil, runningUnder: nil)
+                    try connection.executions.enqueue(workflowID: versionID, key: key, context: ["data": [:]], businessKey: nil, started: false, lease: nil)
                 }
             }
         }
@@ -87,7 +87,7 @@ import Testing
         // A sync execution, leased to the process running it; a finished one; a retried one.
         let sync = try await fixture.write {
             try $0.enqueue(workflowID: versionID, key: "a", context: .null, businessKey: nil,
-                           runningUnder: ExecutionLease(owner: "here", expiresAt: Self.live))
+                           started: true, lease: ExecutionLease(owner: "here", expiresAt: Self.live))
         }
         _ = try await fixture.write { try $0.claim([ids[0], ids[1]], owner: "old", leaseUntil: Self.live) }
         try await fixture.write { try $0.saveProgress(ids[0], status: .failed, reason: nil, startedAt: nil) }
@@ -159,6 +159,22 @@ import Testing
             let row = try app.rows("SELECT status, leaseOwner FROM executions")
             #expect(row.count == 1 && row[0]["status"] == "1")
             #expect(row[0]["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
+        }
+    }
+
+    /// An async execution queued while the dispatcher has room is inserted leased to it and taken
+    /// after the commit without a claim: the create and the workflow's one step are the only writes.
+    @Test func anExecutionQueuedWithRoomIsAdoptedWithoutAClaim() throws {
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
+            let database = app.application.database
+            _ = try client.awaitExecution(try client.fire("log", #"{"title":"warm-up"}"#)[0])
+            let before = database.writeStatistics.writes
+            let id = try client.fire("log", #"{"title":"adopted"}"#)[0]
+            #expect(try client.awaitExecution(id)["statusName"] == "resolved")
+            #expect(database.writeStatistics.writes - before == 2, "the create, then the step: no claim in between")
+            #expect(try app.rows("SELECT leaseOwner FROM executions WHERE id = \(id)")[0]["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
         }
     }
 

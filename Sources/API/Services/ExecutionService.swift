@@ -61,6 +61,7 @@ package struct ExecutionService: Sendable {
                                message: "only failed, errored or aborted executions can be retried; \(id) is \(ExecutionStatus.name(status))")
             }
             try connection.executions.restart(id)
+            workflows.dispatcher.noteQueued()
             return try Self.read(id, connection)
         }
         await workflows.dispatcher.recheck([id])
@@ -76,6 +77,7 @@ package struct ExecutionService: Sendable {
             let store = connection.executions
             let ids = try store.ids(matching: filter, statuses: Self.retryable, limit: Self.maxBulkRetry)
             for id in ids { try store.restart(id) }
+            if !ids.isEmpty { workflows.dispatcher.noteQueued() }
             return try ids.map { try Self.read($0, connection) }
         }
         await workflows.dispatcher.recheck(records.compactMap { $0["id"]?.intValue })

@@ -14,14 +14,14 @@ struct SQLiteExecutionStore: ExecutionStore {
 
     // MARK: Queueing and running
 
-    func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, runningUnder lease: ExecutionLease?) throws -> Int64 {
+    func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, started isStarted: Bool, lease: ExecutionLease?) throws -> Int64 {
         let now: SQLiteValue = .text(Timestamp.now())
         try connection.run("""
             INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt",
                 "leaseOwner", "leaseExpiresAt")
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [now, now, .integer(workflowID), .text(key), lease == nil ? .null : started, .text(context.serialized()),
-                  businessKey.map { .text($0) } ?? .null, lease == nil ? .null : now,
+            """, [now, now, .integer(workflowID), .text(key), isStarted ? started : .null, .text(context.serialized()),
+                  businessKey.map { .text($0) } ?? .null, isStarted ? now : .null,
                   lease.map { .text($0.owner) } ?? .null, lease.map { .integer($0.expiresAt) } ?? .null])
         return connection.lastInsertRowID
     }

@@ -94,10 +94,10 @@ package protocol ExecutionStore {
     // MARK: Queueing and running
 
     /// Writes a new execution of version `workflowID` (the outbox: in the caller's write, so it
-    /// commits with what fired it). Queued (status null, unclaimed) for a dispatcher; or, with
-    /// `runningUnder`, already `started` and leased to that owner, who runs it itself (a sync
-    /// workflow, a direct start that runs here). Returns its id.
-    func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, runningUnder lease: ExecutionLease?) throws -> Int64
+    /// commits with what fired it). `queued` (status null), unclaimed for any dispatcher or, with
+    /// a `lease`, already claimed by its owner; or, `started`, leased to the owner who runs it
+    /// itself (a sync workflow, a direct start that runs here). Returns its id.
+    func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, started: Bool, lease: ExecutionLease?) throws -> Int64
 
     /// Execution `id`, or nil if there is none.
     func execution(_ id: Int64) throws -> ExecutionRow?
