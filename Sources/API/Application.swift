@@ -31,7 +31,7 @@ public struct ApplicationConfiguration: Sendable {
 public final class Application: Sendable {
     public let configuration: ApplicationConfiguration
     package let logger: Logger
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
     private let resources: ResourceService
     private let collections: CollectionService
@@ -58,11 +58,11 @@ public final class Application: Sendable {
         passwordHasher = PasswordHasher(threads: configuration.signIn.hashThreads, maxWaiting: configuration.signIn.maxWaitingHashes)
         signInThrottle = SignInThrottle(limits: configuration.signIn)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        var databaseConfiguration = DatabaseConfiguration(path: configuration.databasePath)
+        var databaseConfiguration = SQLiteConfiguration(path: configuration.databasePath)
         databaseConfiguration.synchronous = configuration.synchronous
-        database = try Database(configuration: databaseConfiguration, logger: logger)
+        database = try SQLiteDatabase(configuration: databaseConfiguration, logger: logger)
         do {
-            try database.migrate(SystemMigrations.all)
+            try database.migrate()
             // Start-up is synchronous: the catalogue is read blocking, before any request can come.
             schema = SchemaState(try database.readBlocking { try $0.schema.catalogue() })
             let runtime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor,

@@ -8,12 +8,12 @@ import Synchronization
 package final class HealthProbe: Sendable {
     private let lastSuccess = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     private let stopped = Atomic<Bool>(false)
-    private let database: Database
+    private let database: any StorageBackend
     private let queue = DispatchQueue(label: "triggerbase.health")
     private let interval: DispatchTimeInterval
     private let staleAfterNanoseconds: UInt64
 
-    package init(database: Database, interval: DispatchTimeInterval = .seconds(1), staleAfterNanoseconds: UInt64 = 5_000_000_000) {
+    package init(database: any StorageBackend, interval: DispatchTimeInterval = .seconds(1), staleAfterNanoseconds: UInt64 = 5_000_000_000) {
         self.database = database
         self.interval = interval
         self.staleAfterNanoseconds = staleAfterNanoseconds

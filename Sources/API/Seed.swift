@@ -26,7 +26,7 @@ package enum Seed {
         do { return try JSON.parse(Array(data)) } catch { throw DomainError.badRequest("seed file '\(path)' is not valid JSON: \(error)") }
     }
 
-    package static func apply(_ seed: JSON, database: Database, schema: SchemaState, registry: WorkflowRegistry,
+    package static func apply(_ seed: JSON, database: any StorageBackend, schema: SchemaState, registry: WorkflowRegistry,
                       hasher: PasswordHasher) async throws -> Summary {
         guard case .object(let document) = seed else { throw DomainError.badRequest("a seed file is a JSON object") }
         for key in document.keys where !knownKeys.contains(key) { throw DomainError.validation(key, "unknown seed key '\(key)'") }

@@ -7,7 +7,7 @@ import Storage
 /// token to `<data>/root.token` with mode 0600, saying where on stderr. Later starts change nothing
 /// and never print a secret.
 package enum Bootstrap {
-    package static func ensureRoot(database: Database, dataDirectory: String, logger: Logger) async throws {
+    package static func ensureRoot(database: any StorageBackend, dataDirectory: String, logger: Logger) async throws {
         let path = (dataDirectory as NSString).appendingPathComponent("root.token")
         let token = try await database.write { connection in try createRoot(in: connection.identities, now: Timestamp.now()) }
         guard let token else { return }

@@ -23,11 +23,11 @@ package struct UserProfile: Sendable, Equatable {
 /// Callers check that the actor may manage (`AccessCheck.requireManager`); `root` itself can
 /// never be changed. Each call is one read or one write.
 package struct Identities: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     /// Hashes new passwords before the write that stores them (issue 13).
     package let hasher: PasswordHasher
 
-    package init(database: Database, hasher: PasswordHasher) {
+    package init(database: any StorageBackend, hasher: PasswordHasher) {
         self.database = database
         self.hasher = hasher
     }

@@ -1,3 +1,4 @@
+import CLinux
 import Model
 import Dispatch
 import Foundation
@@ -31,8 +32,9 @@ package final class PasswordHasher: @unchecked Sendable {
         self.maxWaiting = max(0, maxWaiting)
         for index in 0..<self.threads {
             let thread = Thread { [self] in
-                // Named from the thread itself: on Linux a name set before `start` is not applied.
-                Thread.current.name = "password-\(index)"
+                // Named from the thread itself through pthreads: Foundation's `Thread.name` on Linux is
+                // not applied before `start`, and raced the thread's start-up under load.
+                _ = clinux_set_thread_name("password-\(index)")
                 run()
             }
             thread.start()

@@ -8,12 +8,12 @@ import Synchronization
 /// hash for an unknown account, so both failures cost the same), and only a right password
 /// reaches the writer, for a short job that stores the token.
 package struct PasswordSignIn: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let hasher: PasswordHasher
     package let throttle: SignInThrottle
     package let failures: SignInFailures
 
-    package init(database: Database, hasher: PasswordHasher, throttle: SignInThrottle, failures: SignInFailures) {
+    package init(database: any StorageBackend, hasher: PasswordHasher, throttle: SignInThrottle, failures: SignInFailures) {
         self.database = database
         self.hasher = hasher
         self.throttle = throttle

@@ -1,5 +1,6 @@
 #include "CLinux.h"
 #include <errno.h>
+#include <pthread.h>
 
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
@@ -17,4 +18,12 @@ int clinux_getrandom(void *buf, size_t len) {
         len -= (size_t)n;
     }
     return 0;
+}
+
+int clinux_set_thread_name(const char *name) {
+    return pthread_setname_np(pthread_self(), name);
+}
+
+int clinux_thread_name(char *buf, size_t len) {
+    return pthread_getname_np(pthread_self(), buf, len);
 }

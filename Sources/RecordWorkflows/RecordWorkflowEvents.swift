@@ -12,11 +12,11 @@ import Workflows
 /// entry actions, the history row and the post-action workflows it fires (action `workflowEvent`)
 /// commit together, or — when any check fails — nothing does.
 package struct RecordWorkflowEvents: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
     package let workflows: WorkflowRuntime
 
-    package init(database: Database, schema: SchemaState, workflows: WorkflowRuntime) {
+    package init(database: any StorageBackend, schema: SchemaState, workflows: WorkflowRuntime) {
         self.database = database
         self.schema = schema
         self.workflows = workflows

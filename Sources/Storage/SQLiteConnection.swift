@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Opened in multi-thread mode (`SQLITE_OPEN_NOMUTEX`): SQLite then does no locking of its own and
 /// "a single database connection [must not be] used simultaneously in two or more threads"
-/// (sqlite.org/threadsafe.html). `Database` gives each connection to one dedicated thread; the type
+/// (sqlite.org/threadsafe.html). `SQLiteDatabase` gives each connection to one dedicated thread; the type
 /// is not `Sendable` so the compiler keeps it there.
 ///
 /// Every connection has extended result codes, a busy timeout and `PRAGMA foreign_keys = ON`.

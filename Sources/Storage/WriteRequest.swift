@@ -8,7 +8,7 @@ protocol WriteRequest: AnyObject, Sendable {
     func complete()
     /// Hands `error` to the caller instead (the batch did not commit, or the write never ran).
     func fail(_ error: any Error)
-    /// Work nobody is waiting on (see `Database.write(background:)`).
+    /// Work nobody is waiting on (see `StorageBackend.write(background:)`).
     var isBackground: Bool { get }
 }
 

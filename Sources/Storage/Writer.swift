@@ -1,7 +1,7 @@
 import Logging
 import Synchronization
 
-/// What `Database` and its writer thread share: the queue of commands, the commit observers and
+/// What `SQLiteDatabase` and its writer thread share: the queue of commands, the commit observers and
 /// the batch counters.
 final class Writer: Sendable {
     let queue = BlockingQueue<WriterCommand>()

@@ -44,7 +44,7 @@ import Synchronization
 /// - An actor: its state is touched by one task at a time. Its tasks run on the application's
 ///   request threads, never on an event loop; SQLite work runs on the storage threads.
 package actor Dispatcher {
-    private let database: Database
+    private let database: any StorageBackend
     private let engine: ExecutionEngine
     private let registry: WorkflowRegistry
     private let requests: HTTPRequestNode
@@ -130,7 +130,7 @@ package actor Dispatcher {
     private var leaseKeeper: Task<Void, Never>?
     private var random = SystemRandomNumberGenerator()
 
-    package init(database: Database, engine: ExecutionEngine, registry: WorkflowRegistry, requests: HTTPRequestNode,
+    package init(database: any StorageBackend, engine: ExecutionEngine, registry: WorkflowRegistry, requests: HTTPRequestNode,
          logger: Logger, counters: ExecutionCounters, executor: any TaskExecutor, clock: any WorkflowClock,
          maxInFlight: Int = 256, owner: String? = nil, leaseMilliseconds: Int64 = 60_000) {
         self.database = database

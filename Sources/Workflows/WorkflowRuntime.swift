@@ -16,11 +16,11 @@ package final class WorkflowRuntime: Sendable {
     /// The application's request threads: sync answers and dispatcher tasks run there, never on
     /// the shared cooperative pool (which a busy caller could fill).
     package let executor: any TaskExecutor
-    private let database: Database
+    private let database: any StorageBackend
     package let logger: Logger
 
     /// `clock` is the time workflows go by (delays, timeouts, retry pauses); tests pass a manual one.
-    package init(database: Database, schema: SchemaState, logger: Logger, executor: any TaskExecutor,
+    package init(database: any StorageBackend, schema: SchemaState, logger: Logger, executor: any TaskExecutor,
          clock: any WorkflowClock = SystemWorkflowClock()) {
         registry = WorkflowRegistry()
         engine = ExecutionEngine(registry: registry, schema: schema, clock: clock)

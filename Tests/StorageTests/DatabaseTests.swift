@@ -6,18 +6,18 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct DatabaseTests {
     /// A database with `item(id, name UNIQUE)`.
-    static func makeWithItems(_ configure: (inout DatabaseConfiguration) -> Void = { _ in }) async throws -> Database {
-        let database = try Database.make(configure)
+    static func makeWithItems(_ configure: (inout SQLiteConfiguration) -> Void = { _ in }) async throws -> SQLiteDatabase {
+        let database = try SQLiteDatabase.make(configure)
         try database.migrate([Migration(version: 1, name: "item", sql: "CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT UNIQUE)")])
         return database
     }
 
-    static func names(in database: Database) async throws -> [String] {
+    static func names(in database: SQLiteDatabase) async throws -> [String] {
         try await database.read { try $0.query("SELECT name FROM item ORDER BY id").compactMap { $0["name"]?.string } }
     }
 
     @Test func pragmas_walForeignKeysAndSynchronousFullByDefault() async throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         let writer = try await database.write { connection in
             try ["journal_mode", "foreign_keys", "synchronous"].map { try connection.query("PRAGMA \($0)")[0][0] }
@@ -28,7 +28,7 @@ struct DatabaseTests {
     }
 
     @Test func pragmas_synchronousNormalWhenConfigured() async throws {
-        let database = try Database.make { $0.synchronous = .normal }
+        let database = try SQLiteDatabase.make { $0.synchronous = .normal }
         defer { database.close() }
         let synchronous = try await database.write { try $0.query("PRAGMA synchronous")[0][0] }
         #expect(synchronous == 1)  // 1 = NORMAL
@@ -224,13 +224,13 @@ struct DatabaseTests {
     }
 
     @Test func invalidConfiguration_isRefused() {
-        #expect(throws: StorageError.self) { try Database.make { $0.readerCount = 0 } }
-        #expect(throws: StorageError.self) { try Database.make { $0.maxBatchSize = 0 } }
+        #expect(throws: StorageError.self) { try SQLiteDatabase.make { $0.readerCount = 0 } }
+        #expect(throws: StorageError.self) { try SQLiteDatabase.make { $0.maxBatchSize = 0 } }
     }
 
     @Test func unwritableLocation_isReadOnly() {
         let error = #expect(throws: StorageError.self) {
-            try Database.make { $0.path = "/proc/triggerbase-test/db.sqlite" }
+            try SQLiteDatabase.make { $0.path = "/proc/triggerbase-test/db.sqlite" }
         }
         #expect(error?.isReadOnly == true)
     }

@@ -12,7 +12,7 @@ struct MigrationTests {
     ]
 
     @Test func migrations_applyInVersionOrderAndAreRecorded() async throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         try database.migrate(Self.migrations)
         let rows = try await database.read { try $0.query("SELECT version, name, appliedAt FROM _migrations ORDER BY version") }
@@ -28,7 +28,7 @@ struct MigrationTests {
     }
 
     @Test func migrations_alreadyRecorded_areSkipped() async throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         try database.migrate(Array(Self.migrations.prefix(2)))
         // The CREATE TABLE statements would fail if run again.
@@ -39,10 +39,10 @@ struct MigrationTests {
     }
 
     @Test func databaseNewerThanBinary_refusesWithAClearMessage() throws {
-        let first = try Database.make()
+        let first = try SQLiteDatabase.make()
         try first.migrate(Self.migrations)
         first.close()
-        let second = try Database(configuration: first.configuration)
+        let second = try SQLiteDatabase(configuration: first.configuration)
         defer { second.close() }
         let error = try #require(throws: StorageError.self) {
             try second.migrate(Self.migrations.filter { $0.version < 3 })
@@ -52,7 +52,7 @@ struct MigrationTests {
     }
 
     @Test func failingMigration_isRolledBackAndNotRecorded() async throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         let broken = Migration(version: 4, name: "broken", sql: "CREATE TABLE half(id INTEGER); CREATE TABLE oops(")
         let error = try #require(throws: StorageError.self) { try database.migrate(Self.migrations + [broken]) }
@@ -67,7 +67,7 @@ struct MigrationTests {
     }
 
     @Test func duplicateVersions_areAMisuse() throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         let error = try #require(throws: StorageError.self) {
             try database.migrate([Self.migrations[1], Migration(version: 1, name: "again", sql: "SELECT 1")])

@@ -10,12 +10,12 @@ func makeDatabasePath() -> String {
         .appendingPathComponent("test.sqlite").path
 }
 
-extension Database {
+extension SQLiteDatabase {
     /// A database on a fresh file, with `configure` applied to the default configuration.
-    static func make(_ configure: (inout DatabaseConfiguration) -> Void = { _ in }) throws -> Database {
-        var configuration = DatabaseConfiguration(path: makeDatabasePath())
+    static func make(_ configure: (inout SQLiteConfiguration) -> Void = { _ in }) throws -> SQLiteDatabase {
+        var configuration = SQLiteConfiguration(path: makeDatabasePath())
         configure(&configuration)
-        return try Database(configuration: configuration)
+        return try SQLiteDatabase(configuration: configuration)
     }
 }
 
@@ -44,7 +44,7 @@ struct WriterGate: Sendable {
 
     /// Queues a job that runs `body`, signals `started` and blocks until `open`.
     func hold(
-        _ database: Database,
+        _ database: SQLiteDatabase,
         body: @escaping @Sendable (any Transaction) throws -> Void = { _ in },
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void = { _ in }
     ) {

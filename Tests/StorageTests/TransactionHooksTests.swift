@@ -52,7 +52,7 @@ struct TransactionHooksTests {
     }
 
     /// Runs jobs `a` and `b` in one batch (queued behind a held writer) and waits for both answers.
-    static func inOneBatch(_ database: Database, a: @escaping @Sendable (any Transaction) throws -> Void,
+    static func inOneBatch(_ database: SQLiteDatabase, a: @escaping @Sendable (any Transaction) throws -> Void,
                            b: @escaping @Sendable (any Transaction) throws -> Void) async -> Outcomes {
         let gate = WriterGate()
         gate.hold(database)
@@ -79,7 +79,7 @@ struct TransactionHooksTests {
 
     /// A deferred foreign key is checked at `COMMIT`, so the whole batch fails there.
     @Test func batchWhoseCommitFails_undoesEveryJobsActions_andCommitsNone() async throws {
-        let database = try Database.make()
+        let database = try SQLiteDatabase.make()
         defer { database.close() }
         try database.migrate([Migration(version: 1, name: "deferred", sql: """
             CREATE TABLE parent(id INTEGER PRIMARY KEY);

@@ -13,12 +13,12 @@ struct AuthenticatorTests {
     /// A database with users ann (member default, editor), bob (no roles) and tokens for each case.
     final class Fixture: @unchecked Sendable {
         // @unchecked: `database` is Sendable; `tokens` is written in init only.
-        let database: Database
+        let database: SQLiteDatabase
         var tokens: [String: String] = [:]
         let directory = ServerProcess.temporaryDirectory()
 
         init() async throws {
-            database = try Database(configuration: DatabaseConfiguration(path: directory + "/t.db"))
+            database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
             try database.migrate(SystemMigrations.all)
             tokens = try await database.write { c -> [String: String] in
                 try c.execute("""

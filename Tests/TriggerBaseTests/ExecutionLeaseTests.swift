@@ -12,12 +12,12 @@ import Testing
     /// A migrated database with one workflow version (`versionID`).
     final class Fixture: @unchecked Sendable {
         // @unchecked: `database` is Sendable; `versionID` is written in init only.
-        let database: Database
+        let database: SQLiteDatabase
         let directory = ServerProcess.temporaryDirectory()
         var versionID: Int64 = 0
 
         init() async throws {
-            database = try Database(configuration: DatabaseConfiguration(path: directory + "/t.db"))
+            database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
             try database.migrate(SystemMigrations.all)
             versionID = try await database.write { connection in
                 try connection.workflows.insertVersion(

@@ -18,7 +18,7 @@ struct HealthProbeTests {
     @Test func healthFollowsWhetherTheDatabaseAnswers() throws {
         let directory = ServerProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = try Database(configuration: DatabaseConfiguration(path: directory + "/h.db"))
+        let database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/h.db"))
         let probe = HealthProbe(database: database, interval: .milliseconds(20), staleAfterNanoseconds: 300_000_000)
         probe.start()
         defer { probe.stop() }

@@ -10,11 +10,11 @@ import Testing
 /// A migrated database in a temporary directory, for the stores' own tests.
 final class StoreFixture: @unchecked Sendable {
     // @unchecked: `database` is Sendable; nothing else changes after init.
-    let database: Database
+    let database: SQLiteDatabase
     let directory = ServerProcess.temporaryDirectory()
 
     init() throws {
-        database = try Database(configuration: DatabaseConfiguration(path: directory + "/t.db"))
+        database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
         try database.migrate(SystemMigrations.all)
     }
 

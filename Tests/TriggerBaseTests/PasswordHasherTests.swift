@@ -1,3 +1,4 @@
+import CLinux
 import Dispatch
 import Foundation
 import Testing
@@ -15,7 +16,11 @@ import Testing
     @Test func hashesRunOnTheHashingThreads_andVerifyAgainstWhatTheyMade() async throws {
         let hasher = PasswordHasher(threads: 2, maxWaiting: 4)
         defer { hasher.stop() }
-        let thread = try await hasher.perform { Thread.current.name ?? "" }
+        let thread = try await hasher.perform { () -> String in
+            var name = [CChar](repeating: 0, count: 32)
+            _ = clinux_thread_name(&name, name.count)
+            return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         #expect(thread.hasPrefix("password-"))
         let stored = try await hasher.hash("correct horse")
         #expect(stored.hasPrefix("pbkdf2-sha256$\(Crypto.passwordIterations)$"))

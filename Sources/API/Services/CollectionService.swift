@@ -7,7 +7,7 @@ import Storage
 
 /// `/api/collections:list|get|create|destroy` and `/api/collections/<name>/fields:create` (spec 02).
 package struct CollectionService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
 
     package func handle(action: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck) async throws -> HTTPResponse {

@@ -12,7 +12,7 @@ import Workflows
 /// A started execution goes through the same outbox as a triggered one: its row is committed
 /// (queued, or started when it is sync and runs in the request) before anything answers.
 package struct DirectStartService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let workflows: WorkflowRuntime
 
     /// A version as the start API sees it.

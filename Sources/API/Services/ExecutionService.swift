@@ -15,7 +15,7 @@ package struct ExecutionService: Sendable {
     /// again for the rest.
     package static let maxBulkRetry = 1000
 
-    package let database: Database
+    package let database: any StorageBackend
     package let resources: ResourceService
     package let workflows: WorkflowRuntime
 

@@ -9,7 +9,7 @@ import Storage
 /// APIs of spec 03, as HTTP: each request is parsed, handed to `PasswordSignIn` or `Identities`,
 /// and the answer written in the NocoBase shape. Management needs root or admin.
 package struct IdentityService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let failures: SignInFailures
     package let throttle: SignInThrottle
     package let hasher: PasswordHasher

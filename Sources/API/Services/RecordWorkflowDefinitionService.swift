@@ -9,7 +9,7 @@ import Storage
 /// HTTP over `RecordWorkflowVersions`: every save is a new version; publishing is an event on the
 /// definition. Answers are Contensis-shaped: the definition object itself (a JSON array for the list).
 package struct RecordWorkflowDefinitionService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
 
     package func handle(path: Substring, request: HTTPRequest, access: AccessCheck) async throws -> HTTPResponse {
         try access.requireManager()

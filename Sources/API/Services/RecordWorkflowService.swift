@@ -11,7 +11,7 @@ import Workflows
 /// `POST /api/<collection>/<id>/workflow/events` (or `<collection>:invokeWorkflow?filterByTk=<id>`)
 /// and `GET /api/<collection>/<id>/workflow/history`, handed to `RecordWorkflowEvents`.
 package struct RecordWorkflowService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
     package let workflows: WorkflowRuntime
 

@@ -10,7 +10,7 @@ import Workflows
 /// related records of one record. Reads use the read pool; writes go through the single writer,
 /// one savepoint per request, so bad input never half-writes.
 package struct ResourceService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
     package let workflows: WorkflowRuntime
 

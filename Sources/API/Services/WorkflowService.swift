@@ -12,7 +12,7 @@ import Workflows
 /// version current and disables the previous one, and a version with executions keeps its
 /// `config` and `nodes` (409 `VERSION_HAS_EXECUTIONS`).
 package struct WorkflowService: Sendable {
-    package let database: Database
+    package let database: any StorageBackend
     package let schema: SchemaState
     package let resources: ResourceService
     package let registry: WorkflowRegistry

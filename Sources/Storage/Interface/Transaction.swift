@@ -1,7 +1,7 @@
 import Model
 
 /// One transaction as the layers above storage see it: what a write or a read is handed
-/// (`Database.write`, `Database.read`). Its stores are the only way to reach the data; none of
+/// (`StorageBackend.write`, `StorageBackend.read`). Its stores are the only way to reach the data; none of
 /// them takes SQL. The SQLite connection is the one implementation today; a PostgreSQL backend
 /// implements the same protocol over its own connection, with its own stores and `SQLDialect`.
 package protocol Transaction: AnyObject {

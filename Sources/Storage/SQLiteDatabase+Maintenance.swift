@@ -1,6 +1,11 @@
 import Logging
 
-extension Database {
+extension SQLiteDatabase {
+    /// Applies TriggerBase's own migrations (`SystemMigrations.all`) not yet recorded.
+    package func migrate() throws(StorageError) {
+        try migrate(SystemMigrations.all)
+    }
+
     /// Applies the `migrations` not yet recorded in `_migrations`, in version order, each in its
     /// own transaction together with its record (spec 07: numbered migrations, recorded in the
     /// database). Runs on the writer thread between batches; blocks the caller until done, so call

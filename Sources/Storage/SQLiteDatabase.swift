@@ -2,8 +2,8 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// The database: one writer thread with group commit and a pool of read-only connections, each
-/// on its own thread (spec 07: Storage; ARCHITECTURE: "one place where durability and ordering
+/// The SQLite backend: one writer thread with group commit and a pool of read-only connections,
+/// each on its own thread (spec 07: Storage; ARCHITECTURE: "one place where durability and ordering
 /// are decided").
 ///
 /// - Writes are queued to the single writer, which commits many writes in one transaction, a
@@ -12,8 +12,8 @@ import Synchronization
 ///   wait for the writer.
 /// - No SQLite call runs on the caller's thread or the Swift cooperative pool; async callers are
 ///   resumed by the owning thread.
-public final class Database: Sendable {
-    public let configuration: DatabaseConfiguration
+public final class SQLiteDatabase: StorageBackend {
+    public let configuration: SQLiteConfiguration
     let logger: Logger?
     let writer: Writer
     let writerThread: ConnectionThread
@@ -23,7 +23,7 @@ public final class Database: Sendable {
 
     /// Opens the writer connection (WAL, `foreign_keys = ON`, the configured `synchronous` and
     /// busy timeout) on its thread, then the read-only connections on theirs.
-    public init(configuration: DatabaseConfiguration, logger: Logger? = nil) throws(StorageError) {
+    public init(configuration: SQLiteConfiguration, logger: Logger? = nil) throws(StorageError) {
         guard configuration.readerCount >= 1, configuration.maxBatchSize >= 1 else {
             throw .misuse("readerCount and maxBatchSize must be at least 1")
         }
@@ -88,7 +88,7 @@ public final class Database: Sendable {
     /// writes, the writer waits up to `backgroundDelayMicroseconds` for a request's write to join it,
     /// so the two share one commit instead of the request waiting behind the background commit.
     package func write<T: Sendable>(
-        background: Bool = false,
+        background: Bool,
         _ work: @escaping @Sendable (any Transaction) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
@@ -129,29 +129,29 @@ public final class Database: Sendable {
 
     /// Answers once a read-only connection has run a trivial query: the database is there and
     /// readable (the health probe). Throws what the read met.
-    public func ping() async throws {
+    package func ping() async throws {
         _ = try await read { try ($0 as! SQLiteConnection).query("SELECT 1") }
     }
 
     /// Adds `observer`, called on the writer thread after each successful `COMMIT` (e.g. to wake
     /// the dispatcher). It must be quick and must not block.
-    public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
+    package func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
         writer.addCommitObserver(observer)
     }
 
     /// Writes queued for the writer and not yet begun: what a caller's new write would wait
     /// behind (for load shedding and `/metrics`).
-    public var writeBacklog: Int { writer.queue.count }
+    package var writeBacklog: Int { writer.queue.count }
 
     /// Committed batches and the writes in them since opening; `writes / batches` is the average
     /// batch size (spec 07: metrics "write batch sizes").
-    public var writeStatistics: (batches: Int, writes: Int) { writer.writeStatistics }
+    package var writeStatistics: (batches: Int, writes: Int) { writer.writeStatistics }
 
     /// Runs the reads and writes already queued, stops the threads and closes the connections,
     /// waiting for all of it (the readers first, so the writer closes last and checkpoints the
     /// WAL). Later calls to `write`, `read`, `migrate` and `backup` throw `.closed`; closing again
     /// does nothing.
-    public func close() {
+    package func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         readQueue.close()
         for thread in readerThreads { thread.join() }
@@ -160,7 +160,7 @@ public final class Database: Sendable {
     }
 
     /// The writer connection: WAL (sqlite.org/wal.html), foreign keys, `synchronous`.
-    private static func openWriter(_ configuration: DatabaseConfiguration) throws(StorageError) -> SQLiteConnection {
+    private static func openWriter(_ configuration: SQLiteConfiguration) throws(StorageError) -> SQLiteConnection {
         let connection = try SQLiteConnection(
             path: configuration.path, mode: .readWrite,
             busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)

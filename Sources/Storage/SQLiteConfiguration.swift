@@ -6,8 +6,8 @@ public enum SynchronousMode: String, Sendable {
     case normal = "NORMAL"
 }
 
-/// How `Database` opens and runs its connections.
-public struct DatabaseConfiguration: Sendable {
+/// How `SQLiteDatabase` opens and runs its connections.
+public struct SQLiteConfiguration: Sendable {
     /// The database file; its parent directory is created if missing.
     public var path: String
     /// Durability of commits; `.full` by default, so a 2xx answer means the write is on disk.
