@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Leaf libraries.
         .target(name: "Logging", swiftSettings: layerSettings),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["JSON"], swiftSettings: layerSettings),
         // The storage interface and its SQLite implementation: the single writer with group commit,
         // the read pool, migrations, and the stores that own every SQL statement. Knows nothing of HTTP.
-        .target(name: "Storage", dependencies: ["CSQLite", "Logging", "JSON", "Model"], swiftSettings: layerSettings),
+        .target(name: "Storage", dependencies: ["CSQLite", "CPostgres", "Logging", "JSON", "Model"], swiftSettings: layerSettings),
         // Domain targets: none of them knows HTTP.
         .target(name: "Records", dependencies: ["Storage", "Model", "JSON"], swiftSettings: layerSettings),
         .target(name: "Auth", dependencies: ["Records", "Storage", "Model", "JSON", "CCrypto", "CLinux"], swiftSettings: layerSettings),

@@ -2,7 +2,8 @@ import CSQLite
 import Foundation
 
 /// The one error type of the storage layer: an SQLite failure with its primary and extended
-/// result code, its message and the SQL that failed, or one of the layer's own refusals.
+/// result code, a PostgreSQL failure with its SQLSTATE, with the message and the SQL that failed,
+/// or one of the layer's own refusals.
 ///
 /// Statement parameters are deliberately not carried, so user data never reaches logs.
 public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,6 +11,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         /// SQLite returned `code` (primary, `extendedCode & 0xFF`) and `extendedCode`
         /// (sqlite.org/rescode.html).
         case sqlite(code: Int32, extendedCode: Int32)
+        /// PostgreSQL answered `sqlState` (postgresql.org/docs/current/errcodes-appendix.html);
+        /// `table` and `columns` are those of a failed constraint, when it names them.
+        case postgres(sqlState: String, table: String?, columns: [String])
         /// The database records a schema version above every migration this binary knows (spec 07:
         /// "a newer database than the binary refuses to start").
         case databaseNewerThanBinary(database: Int, binary: Int)
@@ -69,6 +73,14 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// The constraint this error reports, or nil for any other error.
     public var constraint: Constraint? {
+        if case .postgres(let state, let table, let columns) = kind {
+            switch state {
+            case "23505": return .unique(table: table, columns: columns)
+            case "23503": return .foreignKey
+            case "23502": return .notNull(table: table, column: columns.first)
+            default: return nil
+            }
+        }
         if isUniqueViolation {
             let (table, columns) = Self.constrainedColumns(message)
             return .unique(table: table, columns: columns)
@@ -82,7 +94,17 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The database is locked by another connection past the busy timeout.
-    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    public var isBusy: Bool {
+        // PostgreSQL: serialization failure, deadlock, lock not available.
+        if let sqlState { return ["40001", "40P01", "55P03"].contains(sqlState) }
+        return code == SQLITE_BUSY || code == SQLITE_LOCKED
+    }
+
+    /// PostgreSQL's SQLSTATE, or `nil` when the error is not PostgreSQL's.
+    public var sqlState: String? {
+        if case .postgres(let state, _, _) = kind { return state }
+        return nil
+    }
 
     /// `table` and `columns` of SQLite's "UNIQUE constraint failed: t.a, t.b" (sqlite3.c,
     /// `sqlite3UniqueConstraint`): the one place that reads SQLite's message text.
@@ -98,11 +120,12 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The disk (or the database's size limit) is full.
-    public var isDiskFull: Bool { code == SQLITE_FULL }
+    public var isDiskFull: Bool { code == SQLITE_FULL || sqlState == "53100" }
 
     /// The database cannot be written: opened read-only, or it could not be opened or written
     /// during a write (permissions, read-only mount, I/O failure).
     public var isReadOnly: Bool {
+        if sqlState == "25006" { return true }
         guard let code else { return false }
         if code == SQLITE_READONLY { return true }
         return duringWrite && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR)
@@ -113,6 +136,8 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         switch kind {
         case .sqlite(let code, let extended):
             text = "SQLite error \(code) (extended \(extended)): \(message)"
+        case .postgres(let state, _, _):
+            text = "PostgreSQL error \(state): \(message)"
         case .databaseNewerThanBinary, .closed, .misuse:
             text = message
         }

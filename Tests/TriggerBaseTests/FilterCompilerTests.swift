@@ -110,6 +110,7 @@ import Testing
             let base = SQLiteDialect()
             func quoted(_ name: String) -> String { base.quoted(name) }
             func placeholder(_ index: Int) -> String { "$\(index)" }
+            var insertionOrder: String { "\"position\"" }
             func constant(_ value: Bool) -> String { value ? "TRUE" : "FALSE" }
             func contains(_ column: String, _ text: String, negated: Bool, _ sql: inout SQLBuilder) -> String {
                 "\(column) \(negated ? "NOT ILIKE" : "ILIKE") \(sql.bind(.text(LikePattern.containing(text)))) ESCAPE '\\'"

@@ -25,5 +25,3 @@ package protocol Transaction: AnyObject {
     /// Runs `action` if the work of the current write is rolled back, by its own failure or its batch's.
     func onRollback(_ action: @escaping () -> Void)
 }
-
-extension SQLiteConnection: Transaction {}

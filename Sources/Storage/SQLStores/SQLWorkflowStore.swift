@@ -2,8 +2,8 @@ import JSON
 import Model
 
 /// `WorkflowStore` over the `workflows` table (migration 004).
-struct SQLiteWorkflowStore: WorkflowStore {
-    let connection: SQLiteConnection
+struct SQLWorkflowStore: WorkflowStore {
+    let connection: any SQLSession
 
     private static let summaryColumns = "\"id\", \"key\", \"versionNumber\", \"title\", \"options\""
 
@@ -30,11 +30,10 @@ struct SQLiteWorkflowStore: WorkflowStore {
     func insertVersion(_ content: WorkflowDefinition, versionNumber: Int64, actorID: Int64?) throws -> Int64 {
         let now = Timestamp.now()
         let actor: SQLiteValue = actorID.map { .integer($0) } ?? .null
-        try connection.run("""
+        return try connection.insert("""
             INSERT INTO "workflows" ("createdAt", "updatedAt", "createdById", "updatedById", "key", "versionNumber",
                 "title", "type", "enabled", "sync", "config", "options", "nodes") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(now), .text(now), actor, actor, .text(content.key), .integer(versionNumber)] + Self.columns(content))
-        return connection.lastInsertRowID
     }
 
     func updateVersion(_ id: Int64, _ content: WorkflowDefinition, actorID: Int64?) throws {
@@ -113,7 +112,7 @@ struct SQLiteWorkflowStore: WorkflowStore {
     }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// The workflow versions of this connection's database.
-    package var workflows: any WorkflowStore { SQLiteWorkflowStore(connection: self) }
+    package var workflows: any WorkflowStore { SQLWorkflowStore(connection: self) }
 }

@@ -1,6 +1,6 @@
 /// `IdentityStore` over the tables `users`, `roles`, `userRoles` and `tokens` (migrations 002, 003).
-struct SQLiteIdentityStore: IdentityStore {
-    let connection: SQLiteConnection
+struct SQLIdentityStore: IdentityStore {
+    let connection: any SQLSession
 
     // MARK: Users
 
@@ -37,10 +37,9 @@ struct SQLiteIdentityStore: IdentityStore {
     }
 
     func insertUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64 {
-        try connection.run("""
+        try connection.insert("""
             INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
             """, [.text(now), .text(now), .text(username), Self.text(email), Self.text(nickname), Self.text(passwordHash)])
-        return connection.lastInsertRowID
     }
 
     func updateUser(id: Int64, _ changes: UserChanges, at now: String) throws {
@@ -113,10 +112,9 @@ struct SQLiteIdentityStore: IdentityStore {
     // MARK: Tokens
 
     func insertToken(digest: String, userID: Int64, name: String?, role: String?, expiresAt: String?, at now: String) throws -> Int64 {
-        try connection.run("""
+        try connection.insert("""
             INSERT INTO "tokens" ("digest", "userId", "name", "role", "expiresAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?)
             """, [.text(digest), .integer(userID), Self.text(name), Self.text(role), Self.text(expiresAt), .text(now)])
-        return connection.lastInsertRowID
     }
 
     func token(digest: String) throws -> TokenRow? {
@@ -151,7 +149,7 @@ struct SQLiteIdentityStore: IdentityStore {
     private static func text(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// Users, roles, role holdings and tokens in this connection's transaction.
-    package var identities: any IdentityStore { SQLiteIdentityStore(connection: self) }
+    package var identities: any IdentityStore { SQLIdentityStore(connection: self) }
 }

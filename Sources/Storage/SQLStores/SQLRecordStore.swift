@@ -1,11 +1,11 @@
 import JSON
 import Model
 
-/// `RecordStore` over one SQLite connection: every statement is built through `SQLiteDialect`.
-struct SQLiteRecordStore: RecordStore {
-    let connection: SQLiteConnection
+/// `RecordStore` over one SQL session: every statement is built through the session's dialect.
+struct SQLRecordStore: RecordStore {
+    let connection: any SQLSession
     let catalogue: Catalogue
-    let dialect = SQLiteDialect()
+    var dialect: any SQLDialect { connection.dialect }
 
     var transaction: any Transaction { connection }
 
@@ -209,9 +209,9 @@ extension ColumnValue {
     }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// The records of `catalogue`'s collections in this transaction.
     package func records(_ catalogue: Catalogue) -> any RecordStore {
-        SQLiteRecordStore(connection: self, catalogue: catalogue)
+        SQLRecordStore(connection: self, catalogue: catalogue)
     }
 }

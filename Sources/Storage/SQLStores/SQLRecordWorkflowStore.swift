@@ -3,8 +3,8 @@ import Model
 
 /// `RecordWorkflowStore` over `recordWorkflowDefinitions`, `recordWorkflowHistory` (migration 006)
 /// and the workflow columns of bound collections' tables.
-struct SQLiteRecordWorkflowStore: RecordWorkflowStore {
-    let connection: SQLiteConnection
+struct SQLRecordWorkflowStore: RecordWorkflowStore {
+    let connection: any SQLSession
 
     // MARK: Definitions
 
@@ -78,7 +78,7 @@ struct SQLiteRecordWorkflowStore: RecordWorkflowStore {
     }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// Record-workflow definitions, record states and history in this connection's transaction.
-    package var recordWorkflows: any RecordWorkflowStore { SQLiteRecordWorkflowStore(connection: self) }
+    package var recordWorkflows: any RecordWorkflowStore { SQLRecordWorkflowStore(connection: self) }
 }

@@ -7,8 +7,8 @@ import Model
 /// the partial index `ix_executions_unclaimed` (`status`, `id`) `WHERE leaseOwner IS NULL`,
 /// which holds only what nobody has claimed: a claim reads the lowest ids of its two statuses
 /// from it, never the rows other dispatchers (or this one) already hold.
-struct SQLiteExecutionStore: ExecutionStore {
-    let connection: SQLiteConnection
+struct SQLExecutionStore: ExecutionStore {
+    let connection: any SQLSession
 
     private var started: SQLiteValue { .integer(ExecutionStatus.started.rawValue) }
 
@@ -16,14 +16,13 @@ struct SQLiteExecutionStore: ExecutionStore {
 
     func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, started isStarted: Bool, lease: ExecutionLease?) throws -> Int64 {
         let now: SQLiteValue = .text(Timestamp.now())
-        try connection.run("""
+        return try connection.insert("""
             INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt",
                 "leaseOwner", "leaseExpiresAt")
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [now, now, .integer(workflowID), .text(key), isStarted ? started : .null, .text(context.serialized()),
                   businessKey.map { .text($0) } ?? .null, isStarted ? now : .null,
                   lease.map { .text($0.owner) } ?? .null, lease.map { .integer($0.expiresAt) } ?? .null])
-        return connection.lastInsertRowID
     }
 
     func execution(_ id: Int64) throws -> ExecutionRow? {
@@ -101,7 +100,7 @@ struct SQLiteExecutionStore: ExecutionStore {
     func ids(matching filter: Filter, statuses: [ExecutionStatus], limit: Int) throws -> [Int64] {
         guard !statuses.isEmpty else { return [] }
         var compiler = FilterCompiler(catalogue: Catalogue.base)
-        let (condition, parameters) = try compiler.compile(filter, collection: "executions").sql(SQLiteDialect(), root: "t0")
+        let (condition, parameters) = try compiler.compile(filter, collection: "executions").sql(connection.dialect, root: "t0")
         let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
         return try connection.query("""
             SELECT t0."id" FROM "executions" t0 WHERE \(condition) AND t0."status" IN (\(marks)) ORDER BY t0."id" LIMIT \(limit)
@@ -220,11 +219,11 @@ struct SQLiteExecutionStore: ExecutionStore {
 
     private static func instance(_ row: Row) -> InstanceRow {
         InstanceRow(id: row[0].int64 ?? 0, status: row[1].int64, businessKey: row[2].string, startedAt: row[3].string,
-                    createdAt: row[4].string, finishedAt: row[5].string, version: SQLiteWorkflowStore.summary(row, at: 6))
+                    createdAt: row[4].string, finishedAt: row[5].string, version: SQLWorkflowStore.summary(row, at: 6))
     }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// The executions and jobs of this connection's database.
-    package var executions: any ExecutionStore { SQLiteExecutionStore(connection: self) }
+    package var executions: any ExecutionStore { SQLExecutionStore(connection: self) }
 }

@@ -1,16 +1,16 @@
 import JSON
 import Model
 
-/// `SchemaStore` over one SQLite connection.
-struct SQLiteSchemaStore: SchemaStore {
-    let connection: SQLiteConnection
-    let builder = SchemaBuilder(dialect: SQLiteDialect())
+/// `SchemaStore` over one SQL session.
+struct SQLSchemaStore: SchemaStore {
+    let connection: any SQLSession
+    var builder: SchemaBuilder { SchemaBuilder(dialect: connection.dialect) }
 
     private func q(_ name: String) -> String { builder.dialect.quoted(name) }
 
     func catalogue() throws -> Catalogue {
         var definitions: [CollectionDefinition] = []
-        for row in try connection.query("SELECT \"definition\" FROM \"collections\" ORDER BY rowid") {
+        for row in try connection.query("SELECT \"definition\" FROM \"collections\" ORDER BY \(builder.dialect.insertionOrder)") {
             guard let text = row[0].string, let json = try? JSON.parse(text) else { continue }
             definitions.append(try CollectionDefinition.parse(json))
         }
@@ -49,7 +49,7 @@ struct SQLiteSchemaStore: SchemaStore {
     }
 }
 
-extension SQLiteConnection {
+extension SQLSession {
     /// The collections' tables and stored definitions in this transaction.
-    package var schema: any SchemaStore { SQLiteSchemaStore(connection: self) }
+    package var schema: any SchemaStore { SQLSchemaStore(connection: self) }
 }

@@ -1,0 +1,255 @@
+import CPostgres
+import Foundation
+
+/// One PostgreSQL connection over libpq (postgresql.org/docs/current/libpq.html), owned by one
+/// thread at a time: libpq connections "cannot be used concurrently by different threads"
+/// (libpq-threading), so the type is not `Sendable`.
+///
+/// Statements keep the SQLite stores' `?` placeholders: `query` and `run` number them `$1…$n`
+/// (outside quoted literals and identifiers) and prepare each text once, by a name of its own,
+/// reusing it afterwards. Parameters go as text with no declared type, so PostgreSQL infers each
+/// from its context (`"id" = $1` is a bigint), as SQLite's affinity did; results are read in text
+/// format and mapped to `SQLiteValue` by the column's type.
+final class PostgresConnection {
+    /// The `PGconn*`; `nil` once closed.
+    private var handle: OpaquePointer?
+    /// Prepared statement names by the SQL text as the caller wrote it.
+    private var prepared: [String: String] = [:]
+    /// Most prepared statements kept; beyond it the session's statements are deallocated.
+    private let preparedLimit = 512
+
+    /// Connects to `url` (`postgres://user:password@host:port/database` or a libpq keyword string).
+    init(url: String) throws(StorageError) {
+        guard let handle = PQconnectdb(url) else {
+            throw StorageError(kind: .misuse, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(handle))
+            PQfinish(handle)
+            throw StorageError(kind: .postgres(sqlState: "08001", table: nil, columns: []),
+                               message: "cannot connect to PostgreSQL: \(message)")
+        }
+        // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr for logs.
+        PQsetNoticeReceiver(handle, { _, _ in }, nil)
+        self.handle = handle
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; later calls throw `.closed`.
+    func close() {
+        guard let handle else { return }
+        PQfinish(handle)
+        self.handle = nil
+    }
+
+    /// Runs one or more `;`-separated statements without parameters (DDL, a migration,
+    /// `BEGIN`/`COMMIT`). Rows they return are ignored.
+    func execute(_ sql: String) throws(StorageError) {
+        let handle = try openHandle()
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+    }
+
+    /// Runs one statement with `parameters` bound to its `?` placeholders and returns every row.
+    func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws(StorageError) -> [Row] {
+        let result = try executePrepared(sql, parameters)
+        defer { PQclear(result) }
+        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        guard rowCount > 0 else { return [] }
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        let types = (0..<columnCount).map { PQftype(result, $0) }
+        var rows: [Row] = []
+        rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [SQLiteValue] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                values.append(Self.value(result, row: row, column: column, type: types[Int(column)]))
+            }
+            rows.append(Row(columns: columns, values: values))
+        }
+        return rows
+    }
+
+    /// Runs one statement with `parameters` bound to its `?` placeholders, discarding any rows,
+    /// and returns the number of rows it inserted, updated or deleted.
+    @discardableResult
+    func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws(StorageError) -> Int {
+        let result = try executePrepared(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Whether a transaction is open (or failed and not yet rolled back).
+    var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    // MARK: Statements
+
+    private func executePrepared(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> OpaquePointer? {
+        let handle = try openHandle()
+        let name = try preparedName(sql, on: handle)
+        // Text values as C strings that live until the call returns; blobs go in bytea's hex form.
+        var texts: [[CChar]?] = parameters.map { value in
+            switch value {
+            case .null: nil
+            case .integer(let integer): Array(String(integer).utf8CString)
+            case .real(let real): Array("\(real)".utf8CString)
+            case .text(let text): Array(text.utf8CString)
+            case .blob(let bytes): Array(("\\x" + bytes.map { Self.hex($0) }.joined()).utf8CString)
+            }
+        }
+        let result: OpaquePointer? = Self.withPointers(&texts) { pointers in
+            PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
+        }
+        do {
+            try check(result, sql: sql)
+        } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    /// The name `sql` is prepared under on this session, preparing it first if needed.
+    private func preparedName(_ sql: String, on handle: OpaquePointer) throws(StorageError) -> String {
+        if let name = prepared[sql] { return name }
+        if prepared.count >= preparedLimit {
+            try execute("DEALLOCATE ALL")
+            prepared.removeAll(keepingCapacity: true)
+        }
+        let name = "tb\(prepared.count)"
+        let result = PQprepare(handle, name, Self.numberingPlaceholders(sql), 0, nil)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        prepared[sql] = name
+        return name
+    }
+
+    /// `sql` with each `?` outside quotes replaced by `$1`, `$2`, … in order.
+    static func numberingPlaceholders(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 8)
+        var number = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+                out.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                out.append(character)
+            } else if character == "?" {
+                number += 1
+                out += "$\(number)"
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` with a C array of pointers into `texts` (NULL for a SQL `NULL`).
+    private static func withPointers<R>(_ texts: inout [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        func nest(_ index: Int, _ pointers: inout [UnsafePointer<CChar>?]) -> R {
+            guard index < texts.count else { return body(pointers) }
+            guard texts[index] != nil else {
+                pointers.append(nil)
+                return nest(index + 1, &pointers)
+            }
+            return texts[index]!.withUnsafeBufferPointer { buffer in
+                pointers.append(buffer.baseAddress)
+                return nest(index + 1, &pointers)
+            }
+        }
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(texts.count)
+        return nest(0, &pointers)
+    }
+
+    // MARK: Values and errors
+
+    /// Type OIDs of pg_type.dat that read as something other than text.
+    private enum TypeOID {
+        static let bool: Oid = 16, bytea: Oid = 17, int8: Oid = 20, int2: Oid = 21, int4: Oid = 23
+        static let oid: Oid = 26, float4: Oid = 700, float8: Oid = 701, numeric: Oid = 1700
+    }
+
+    private static func value(_ result: OpaquePointer?, row: Int32, column: Int32, type: Oid) -> SQLiteValue {
+        if PQgetisnull(result, row, column) == 1 { return .null }
+        let text = String(cString: PQgetvalue(result, row, column))
+        switch type {
+        case TypeOID.int8, TypeOID.int4, TypeOID.int2, TypeOID.oid:
+            return Int64(text).map(SQLiteValue.integer) ?? .text(text)
+        case TypeOID.bool:
+            return .integer(text == "t" ? 1 : 0)
+        case TypeOID.float4, TypeOID.float8, TypeOID.numeric:
+            return Double(text).map(SQLiteValue.real) ?? .text(text)
+        case TypeOID.bytea:
+            return .blob(unhex(text))
+        default:
+            return .text(text)
+        }
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    }
+
+    /// The bytes of bytea's hex output (`\x0a1b…`).
+    private static func unhex(_ text: String) -> [UInt8] {
+        let digits = Array(text.utf8.dropFirst(2))
+        func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
+        return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
+    }
+
+    private func openHandle() throws(StorageError) -> OpaquePointer {
+        guard let handle else { throw .closed }
+        return handle
+    }
+
+    /// Throws the error `result` reports, with its SQLSTATE and, for a constraint, its table and
+    /// the columns named in the detail ("Key (a, b)=(…) already exists.").
+    private func check(_ result: OpaquePointer?, sql: String) throws(StorageError) {
+        let status = PQresultStatus(result)
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK { return }
+        guard let result else {
+            throw StorageError(kind: .postgres(sqlState: "08006", table: nil, columns: []),
+                               message: Self.trimmed(PQerrorMessage(handle)), sql: sql, duringWrite: true)
+        }
+        func field(_ code: UInt8) -> String? {
+            PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
+        }
+        let state = field(UInt8(ascii: "C")) ?? "XX000"
+        var columns: [String] = []
+        if let column = field(UInt8(ascii: "c")) { columns = [column] }
+        if state == "23505", let detail = field(UInt8(ascii: "D")) { columns = Self.keyColumns(detail) }
+        throw StorageError(kind: .postgres(sqlState: state, table: field(UInt8(ascii: "t")), columns: columns),
+                           message: field(UInt8(ascii: "M")) ?? Self.trimmed(PQresultErrorMessage(result)),
+                           sql: sql, duringWrite: true)
+    }
+
+    /// The column names of a unique violation's detail, `Key ("a", b)=(…) already exists.`: the
+    /// one place that reads PostgreSQL's message text.
+    static func keyColumns(_ detail: String) -> [String] {
+        guard detail.hasPrefix("Key ("), let end = detail.range(of: ")=(") else { return [] }
+        let list = detail[detail.index(detail.startIndex, offsetBy: 5)..<end.lowerBound]
+        return list.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown libpq error" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+@available(*, unavailable, message: "a libpq connection belongs to one thread")
+extension PostgresConnection: Sendable {}
