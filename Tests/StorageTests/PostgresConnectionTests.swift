@@ -73,6 +73,23 @@ struct PostgresConnectionTests {
         #expect(try connection.query(#"SELECT count(*) AS "n" FROM "groups""#)[0]["n"] == .integer(0))
     }
 
+    @Test func aFailedSavepointUndoesOnlyItsOwnChangesAndHooksFollowTheOutcome() throws {
+        var events: [String] = []
+        try connection.inSavepoint {
+            try connection.run(#"INSERT INTO "groups" ("name") VALUES (?)"#, ["kept"])
+            connection.afterCommit { events.append("committed") }
+            _ = try? connection.inSavepoint {
+                try connection.run(#"INSERT INTO "groups" ("name") VALUES (?)"#, ["undone"])
+                connection.onRollback { events.append("undone") }
+                try connection.run(#"INSERT INTO "groups" ("name") VALUES (?)"#, ["kept"])  // unique: fails
+            }
+            #expect(events == ["undone"])
+        }
+        #expect(events == ["undone", "committed"])
+        #expect(!connection.isInTransaction)
+        #expect(try connection.query(#"SELECT "name" FROM "groups""#).map { $0[0] } == [.text("kept")])
+    }
+
     @Test func aBadURLIsAConnectionError() {
         let error = #expect(throws: StorageError.self) {
             try PostgresConnection(url: "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")

@@ -17,6 +17,12 @@ final class PostgresConnection {
     private var prepared: [String: String] = [:]
     /// Most prepared statements kept; beyond it the session's statements are deallocated.
     private let preparedLimit = 512
+    /// Texts built from names, by shape (as `SQLiteConnection.text(of:build:)`).
+    private var builtTexts: [StatementShape: String] = [:]
+    /// How many `inSavepoint` bodies are running (`PostgresConnection+Transaction.swift`).
+    var savepointDepth = 0
+    /// Actions waiting for the open transaction's outcome.
+    var hooks = TransactionHooks()
 
     /// Connects to `url` (`postgres://user:password@host:port/database` or a libpq keyword string).
     init(url: String) throws(StorageError) {
@@ -248,6 +254,25 @@ final class PostgresConnection {
     private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
         guard let message else { return "unknown libpq error" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension PostgresConnection: SQLSession {
+    var dialect: any SQLDialect { PostgresDialect() }
+
+    func text(of shape: StatementShape, build: () -> String) -> String {
+        if let text = builtTexts[shape] { return text }
+        let text = build()
+        if builtTexts.count >= preparedLimit { builtTexts.removeAll() }
+        builtTexts[shape] = text
+        return text
+    }
+
+    func insert(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> Int64 {
+        guard let id = try query(sql + #" RETURNING "id""#, parameters).first?[0].int64 else {
+            throw .misuse("INSERT returned no id", sql: sql)
+        }
+        return id
     }
 }
 
