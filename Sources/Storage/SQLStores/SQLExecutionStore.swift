@@ -7,8 +7,8 @@ import Model
 /// the partial index `ix_executions_unclaimed` (`status`, `id`) `WHERE leaseOwner IS NULL`,
 /// which holds only what nobody has claimed: a claim reads the lowest ids of its two statuses
 /// from it, never the rows other dispatchers (or this one) already hold.
-struct SQLExecutionStore: ExecutionStore {
-    let connection: any SQLSession
+struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
+    let connection: Session
 
     private var started: SQLiteValue { .integer(ExecutionStatus.started.rawValue) }
 
@@ -182,9 +182,9 @@ struct SQLExecutionStore: ExecutionStore {
 
     // MARK: The start API
 
-    private static let instanceColumns = """
+    private static var instanceColumns: String { """
         e."id", e."status", e."businessKey", e."startedAt", e."createdAt", e."finishedAt", w."id", w."key", w."versionNumber", w."title", w."options"
-        """
+        """ }
 
     func instances(matching conditions: [InstanceCondition], limit: Int) throws -> [InstanceRow] {
         var sql: [String] = []
@@ -219,7 +219,7 @@ struct SQLExecutionStore: ExecutionStore {
 
     private static func instance(_ row: Row) -> InstanceRow {
         InstanceRow(id: row[0].int64 ?? 0, status: row[1].int64, businessKey: row[2].string, startedAt: row[3].string,
-                    createdAt: row[4].string, finishedAt: row[5].string, version: SQLWorkflowStore.summary(row, at: 6))
+                    createdAt: row[4].string, finishedAt: row[5].string, version: SQLWorkflowStore<Session>.summary(row, at: 6))
     }
 }
 

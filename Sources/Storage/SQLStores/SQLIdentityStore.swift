@@ -1,10 +1,10 @@
 /// `IdentityStore` over the tables `users`, `roles`, `userRoles` and `tokens` (migrations 002, 003).
-struct SQLIdentityStore: IdentityStore {
-    let connection: any SQLSession
+struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
+    let connection: Session
 
     // MARK: Users
 
-    private static let userColumns = "\"id\", \"username\", \"email\", \"nickname\", \"createdAt\", \"updatedAt\""
+    private static var userColumns: String { "\"id\", \"username\", \"email\", \"nickname\", \"createdAt\", \"updatedAt\"" }
 
     private static func user(_ row: Row) -> UserRow {
         UserRow(id: row["id"]?.int64 ?? 0, username: row["username"]?.string ?? "", email: row["email"]?.string,

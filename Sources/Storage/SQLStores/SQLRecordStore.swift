@@ -2,8 +2,8 @@ import JSON
 import Model
 
 /// `RecordStore` over one SQL session: every statement is built through the session's dialect.
-struct SQLRecordStore: RecordStore {
-    let connection: any SQLSession
+struct SQLRecordStore<Session: SQLSession>: RecordStore {
+    let connection: Session
     let catalogue: Catalogue
     var dialect: any SQLDialect { connection.dialect }
 

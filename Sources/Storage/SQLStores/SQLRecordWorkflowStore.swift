@@ -3,8 +3,8 @@ import Model
 
 /// `RecordWorkflowStore` over `recordWorkflowDefinitions`, `recordWorkflowHistory` (migration 006)
 /// and the workflow columns of bound collections' tables.
-struct SQLRecordWorkflowStore: RecordWorkflowStore {
-    let connection: any SQLSession
+struct SQLRecordWorkflowStore<Session: SQLSession>: RecordWorkflowStore {
+    let connection: Session
 
     // MARK: Definitions
 

@@ -2,8 +2,8 @@ import JSON
 import Model
 
 /// `SchemaStore` over one SQL session.
-struct SQLSchemaStore: SchemaStore {
-    let connection: any SQLSession
+struct SQLSchemaStore<Session: SQLSession>: SchemaStore {
+    let connection: Session
     var builder: SchemaBuilder { SchemaBuilder(dialect: connection.dialect) }
 
     private func q(_ name: String) -> String { builder.dialect.quoted(name) }

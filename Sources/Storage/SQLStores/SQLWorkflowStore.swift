@@ -2,10 +2,10 @@ import JSON
 import Model
 
 /// `WorkflowStore` over the `workflows` table (migration 004).
-struct SQLWorkflowStore: WorkflowStore {
-    let connection: any SQLSession
+struct SQLWorkflowStore<Session: SQLSession>: WorkflowStore {
+    let connection: Session
 
-    private static let summaryColumns = "\"id\", \"key\", \"versionNumber\", \"title\", \"options\""
+    private static var summaryColumns: String { "\"id\", \"key\", \"versionNumber\", \"title\", \"options\"" }
 
     func version(_ id: Int64) throws -> WorkflowRow? {
         try connection.query("SELECT * FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)]).first.map(Self.version)
