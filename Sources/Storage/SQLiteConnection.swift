@@ -30,7 +30,7 @@ final class SQLiteConnection {
     var savepoints: [SavepointStatements] = []
     /// How many `inSavepoint` bodies are running.
     var savepointDepth = 0
-    /// Actions waiting for the open transaction's outcome (`SQLiteConnection+TransactionHooks.swift`).
+    /// Actions waiting for the open transaction's outcome (`SQLStores/TransactionHooks.swift`).
     var hooks = TransactionHooks()
 
     /// Opens `path` (sqlite.org/c3ref/open.html), creating the file and its parent directory in

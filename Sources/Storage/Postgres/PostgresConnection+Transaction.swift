@@ -1,4 +1,4 @@
-/// Savepoints and transaction hooks of a PostgreSQL session, with the meaning they have on SQLite
+/// Savepoints of a PostgreSQL session, running its transaction hooks, with the meaning they have on SQLite
 /// (`SQLiteConnection+Savepoint.swift`, `TransactionHooks`).
 extension PostgresConnection {
     /// Runs `body` inside a savepoint: released when it returns, rolled back to (and released) when
@@ -19,26 +19,14 @@ extension PostgresConnection {
         } catch {
             if opensTransaction {
                 if isInTransaction { try? execute("ROLLBACK") }
-                for action in hooks.rollBack(to: TransactionHooks.Mark(commits: 0, rollbacks: 0)) { action() }
+                transactionDidRollBack()
             } else {
                 try? execute("ROLLBACK TO \(name); RELEASE \(name)")
-                for action in hooks.rollBack(to: mark) { action() }
+                savepointDidRollBack(to: mark)
             }
             throw error
         }
-        if opensTransaction { for action in hooks.commit() { action() } }
+        if opensTransaction { transactionDidCommit() }
         return value
-    }
-
-    /// Runs `action` once the open transaction commits; outside a transaction, at once.
-    func afterCommit(_ action: @escaping () -> Void) {
-        guard isInTransaction else { action(); return }
-        hooks.commitActions.append(action)
-    }
-
-    /// Runs `action` if the changes made from now on are rolled back; ignored outside a transaction.
-    func onRollback(_ action: @escaping () -> Void) {
-        guard isInTransaction else { return }
-        hooks.rollbackActions.append(action)
     }
 }

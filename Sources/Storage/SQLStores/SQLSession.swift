@@ -18,6 +18,10 @@ protocol SQLSession: Transaction {
     func execute(_ sql: String) throws(StorageError)
     /// The text of the statement `shape` names, built by `build` on first use and kept.
     func text(of shape: StatementShape, build: () -> String) -> String
+    /// Whether a transaction is open.
+    var isInTransaction: Bool { get }
+    /// Actions waiting for the open transaction's outcome; the session's `inSavepoint` runs them.
+    var hooks: TransactionHooks { get set }
 }
 
 extension SQLSession {
@@ -27,6 +31,35 @@ extension SQLSession {
     /// `run` without parameters.
     @discardableResult
     func run(_ sql: String) throws(StorageError) -> Int { try run(sql, []) }
+
+    /// Runs `action` once the open transaction commits (see `TransactionHooks`). Outside a
+    /// transaction it runs at once.
+    func afterCommit(_ action: @escaping () -> Void) {
+        guard isInTransaction else { action(); return }
+        hooks.commitActions.append(action)
+    }
+
+    /// Runs `action` if the changes made from now on in the open transaction are rolled back
+    /// (see `TransactionHooks`). Outside a transaction it is ignored.
+    func onRollback(_ action: @escaping () -> Void) {
+        guard isInTransaction else { return }
+        hooks.rollbackActions.append(action)
+    }
+
+    /// The transaction committed: runs the commit actions.
+    func transactionDidCommit() {
+        for action in hooks.commit() { action() }
+    }
+
+    /// The transaction rolled back: undoes everything registered in it.
+    func transactionDidRollBack() {
+        for action in hooks.rollBack(to: TransactionHooks.Mark(commits: 0, rollbacks: 0)) { action() }
+    }
+
+    /// A savepoint begun at `mark` rolled back: undoes what was registered inside it.
+    func savepointDidRollBack(to mark: TransactionHooks.Mark) {
+        for action in hooks.rollBack(to: mark) { action() }
+    }
 }
 
 extension SQLiteConnection: SQLSession {

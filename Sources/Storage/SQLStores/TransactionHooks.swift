@@ -37,34 +37,3 @@ struct TransactionHooks {
         return commitActions
     }
 }
-
-extension SQLiteConnection {
-    /// Runs `action` once the open transaction commits (see `TransactionHooks`). Outside a
-    /// transaction it runs at once.
-    public func afterCommit(_ action: @escaping () -> Void) {
-        guard isInTransaction else { action(); return }
-        hooks.commitActions.append(action)
-    }
-
-    /// Runs `action` if the changes made from now on in the open transaction are rolled back
-    /// (see `TransactionHooks`). Outside a transaction it is ignored.
-    public func onRollback(_ action: @escaping () -> Void) {
-        guard isInTransaction else { return }
-        hooks.rollbackActions.append(action)
-    }
-
-    /// The transaction committed: runs the commit actions.
-    func transactionDidCommit() {
-        for action in hooks.commit() { action() }
-    }
-
-    /// The transaction rolled back: undoes everything registered in it.
-    func transactionDidRollBack() {
-        for action in hooks.rollBack(to: TransactionHooks.Mark(commits: 0, rollbacks: 0)) { action() }
-    }
-
-    /// A savepoint begun at `mark` rolled back: undoes what was registered inside it.
-    func savepointDidRollBack(to mark: TransactionHooks.Mark) {
-        for action in hooks.rollBack(to: mark) { action() }
-    }
-}
