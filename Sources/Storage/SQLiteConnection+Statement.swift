@@ -128,17 +128,6 @@ extension SQLiteConnection {
         return statement
     }
 
-    /// The text of the statement `shape` names, built by `build` on first use. A write builds its
-    /// INSERT from the table's and columns' names; hashing those is far cheaper than quoting
-    /// and joining them again for every request.
-    func text(of shape: StatementShape, build: () -> String) -> String {
-        if let text = builtTexts[shape] { return text }
-        let text = build()
-        if builtTexts.count >= Self.statementCacheLimit { builtTexts.removeAll() }
-        builtTexts[shape] = text
-        return text
-    }
-
     /// Prepares exactly one statement (`sqlite3_prepare_v3`, `SQLITE_PREPARE_PERSISTENT`); SQL
     /// holding a second statement is a misuse (use `execute`).
     func prepare(_ sql: String) throws(StorageError) -> Statement {

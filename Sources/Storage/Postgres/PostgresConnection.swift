@@ -17,8 +17,8 @@ final class PostgresConnection {
     private var prepared: [String: String] = [:]
     /// Most prepared statements kept; beyond it the session's statements are deallocated.
     private let preparedLimit = 512
-    /// Texts built from names, by shape (as `SQLiteConnection.text(of:build:)`).
-    private var builtTexts: [StatementShape: String] = [:]
+    /// Texts built from names, by shape (`SQLSession.text(of:build:)`).
+    var builtTexts: [StatementShape: String] = [:]
     /// How many `inSavepoint` bodies are running (`PostgresConnection+Transaction.swift`).
     var savepointDepth = 0
     /// Actions waiting for the open transaction's outcome.
@@ -107,7 +107,7 @@ final class PostgresConnection {
             case .integer(let integer): Array(String(integer).utf8CString)
             case .real(let real): Array("\(real)".utf8CString)
             case .text(let text): Array(text.utf8CString)
-            case .blob(let bytes): Array(("\\x" + bytes.map { Self.hex($0) }.joined()).utf8CString)
+            case .blob(let bytes): Self.hexLiteral(bytes)
             }
         }
         let result: OpaquePointer? = Self.withPointers(&texts) { pointers in
@@ -203,9 +203,17 @@ final class PostgresConnection {
         }
     }
 
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    /// `bytes` as bytea's hex input, `\x0a1b…`, NUL-terminated.
+    private static func hexLiteral(_ bytes: [UInt8]) -> [CChar] {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [CChar] = [CChar(UInt8(ascii: "\\")), CChar(UInt8(ascii: "x"))]
+        text.reserveCapacity(2 * bytes.count + 3)
+        for byte in bytes {
+            text.append(CChar(bitPattern: digits[Int(byte >> 4)]))
+            text.append(CChar(bitPattern: digits[Int(byte & 0x0F)]))
+        }
+        text.append(0)
+        return text
     }
 
     /// The bytes of bytea's hex output (`\x0a1b…`).
@@ -259,14 +267,6 @@ final class PostgresConnection {
 
 extension PostgresConnection: SQLSession {
     var dialect: any SQLDialect { PostgresDialect() }
-
-    func text(of shape: StatementShape, build: () -> String) -> String {
-        if let text = builtTexts[shape] { return text }
-        let text = build()
-        if builtTexts.count >= preparedLimit { builtTexts.removeAll() }
-        builtTexts[shape] = text
-        return text
-    }
 
     func insert(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> Int64 {
         guard let id = try query(sql + #" RETURNING "id""#, parameters).first?[0].int64 else {

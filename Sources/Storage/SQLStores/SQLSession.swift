@@ -16,8 +16,8 @@ protocol SQLSession: Transaction {
     func insert(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> Int64
     /// Runs `;`-separated statements without parameters (DDL).
     func execute(_ sql: String) throws(StorageError)
-    /// The text of the statement `shape` names, built by `build` on first use and kept.
-    func text(of shape: StatementShape, build: () -> String) -> String
+    /// SQL texts built from names, by their shape (`text(of:build:)`).
+    var builtTexts: [StatementShape: String] { get set }
     /// Whether a transaction is open.
     var isInTransaction: Bool { get }
     /// Actions waiting for the open transaction's outcome; the session's `inSavepoint` runs them.
@@ -31,6 +31,17 @@ extension SQLSession {
     /// `run` without parameters.
     @discardableResult
     func run(_ sql: String) throws(StorageError) -> Int { try run(sql, []) }
+
+    /// The text of the statement `shape` names, built by `build` on first use. A write builds its
+    /// INSERT from the table's and columns' names; hashing those is far cheaper than quoting
+    /// and joining them again for every request. At most 256 texts are kept.
+    func text(of shape: StatementShape, build: () -> String) -> String {
+        if let text = builtTexts[shape] { return text }
+        let text = build()
+        if builtTexts.count >= 256 { builtTexts.removeAll() }
+        builtTexts[shape] = text
+        return text
+    }
 
     /// Runs `action` once the open transaction commits (see `TransactionHooks`). Outside a
     /// transaction it runs at once.
