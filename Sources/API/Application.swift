@@ -12,6 +12,9 @@ import Workflows
 public struct ApplicationConfiguration: Sendable {
     /// Folder holding the database and the root token.
     public var dataDirectory: String = "./data"
+    /// A PostgreSQL URL (`postgres://…`) to use instead of the SQLite file under `dataDirectory`
+    /// (`--database`); nil for SQLite.
+    public var database: String?
     /// `synchronous=FULL` (default) or NORMAL.
     public var synchronous: SynchronousMode = .full
     /// Writes waiting for the writer past which new writing requests get 503 `OVERLOADED`.
@@ -58,9 +61,7 @@ public final class Application: Sendable {
         passwordHasher = PasswordHasher(threads: configuration.signIn.hashThreads, maxWaiting: configuration.signIn.maxWaitingHashes)
         signInThrottle = SignInThrottle(limits: configuration.signIn)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        var databaseConfiguration = SQLiteConfiguration(path: configuration.databasePath)
-        databaseConfiguration.synchronous = configuration.synchronous
-        database = try SQLiteDatabase(configuration: databaseConfiguration, logger: logger)
+        database = try Self.openDatabase(configuration, logger: logger)
         do {
             try database.migrate()
             // Start-up is synchronous: the catalogue is read blocking, before any request can come.
@@ -88,6 +89,16 @@ public final class Application: Sendable {
         try runBlocking { [database, logger] in
             try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
         }
+    }
+
+    /// The backend `configuration` names: PostgreSQL at `database`, or the SQLite file.
+    private static func openDatabase(_ configuration: ApplicationConfiguration, logger: Logger) throws -> any StorageBackend {
+        if let url = configuration.database {
+            return try PostgresDatabase(configuration: PostgresConfiguration(url: url), logger: logger)
+        }
+        var sqlite = SQLiteConfiguration(path: configuration.databasePath)
+        sqlite.synchronous = configuration.synchronous
+        return try SQLiteDatabase(configuration: sqlite, logger: logger)
     }
 
     /// Runs async start-up work from synchronous code on the application's own threads.

@@ -1,6 +1,6 @@
 /// One numbered schema change (spec 07: "the system tables' DDL … is applied as numbered
 /// migrations, recorded in the database"). `sql` may hold several statements but must not
-/// manage transactions itself: `SQLiteDatabase.migrate` runs each migration in its own transaction.
+/// manage transactions itself: `StorageBackend.migrate` runs each migration in its own transaction.
 public struct Migration: Sendable {
     /// Position in the schema's history; positive and unique.
     public let version: Int

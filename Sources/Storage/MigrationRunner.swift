@@ -1,8 +1,12 @@
 import Logging
+import Model
 
-/// Applies migrations on the writer connection, outside any batch.
-struct MigrationRunner {
-    let connection: SQLiteConnection
+/// Applies migrations on the writer connection, outside any batch. Several processes may start
+/// on one database at once: each migration's transaction first takes the dialect's
+/// `migrationLock` (SQLite's `BEGIN IMMEDIATE` already serialises them) and checks again that
+/// nobody applied it meanwhile.
+struct MigrationRunner<Connection: SQLSession> {
+    let connection: Connection
     let logger: Logger?
 
     func apply(_ migrations: [Migration]) throws(StorageError) {
@@ -40,17 +44,18 @@ struct MigrationRunner {
                         sql: error.sql, duringWrite: true)
                 }
                 try connection.run(
-                    "INSERT INTO _migrations(version, name, appliedAt) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                    [.integer(Int64(migration.version)), .text(migration.name)])
+                    "INSERT INTO _migrations(version, name, appliedAt) VALUES (?, ?, ?)",
+                    [.integer(Int64(migration.version)), .text(migration.name), .text(Timestamp.now())])
             }
             logger?.info("applied migration", ["version": .int(migration.version), "name": .string(migration.name)])
         }
     }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, rolled back if it throws.
+    /// Runs `body` in a write transaction holding the migration lock, rolled back if it throws.
     private func inTransaction(_ body: () throws(StorageError) -> Void) throws(StorageError) {
-        try connection.run("BEGIN IMMEDIATE")
+        try connection.run(connection.dialect.beginWrite)
         do {
+            if let lock = connection.dialect.migrationLock { _ = try connection.query(lock) }
             try body()
             try connection.run("COMMIT")
         } catch {

@@ -1,12 +1,11 @@
-/// A read: gets a reader's connection, resumes its caller itself.
-typealias ReadRequest = @Sendable (SQLiteConnection) -> Void
+/// A reader thread's loop: one queued read at a time, so an idle reader takes the next one. A
+/// read gets the reader's connection and resumes its caller itself.
+final class ReaderLoop<Connection: SQLSession> {
+    typealias Request = @Sendable (Connection) -> Void
+    private let connection: Connection
+    private let queue: BlockingQueue<Request>
 
-/// A reader thread's loop: one queued read at a time, so an idle reader takes the next one.
-final class ReaderLoop {
-    private let connection: SQLiteConnection
-    private let queue: BlockingQueue<ReadRequest>
-
-    init(connection: SQLiteConnection, queue: BlockingQueue<ReadRequest>) {
+    init(connection: Connection, queue: BlockingQueue<Request>) {
         self.connection = connection
         self.queue = queue
     }
@@ -14,7 +13,7 @@ final class ReaderLoop {
     /// Serves reads until the queue is closed and drained, then closes the connection.
     func run() {
         defer { connection.close() }
-        var batch: [ReadRequest] = []
+        var batch: [Request] = []
         while queue.take(upTo: 1, into: &batch) {
             for request in batch {
                 request(connection)

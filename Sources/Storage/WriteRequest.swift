@@ -1,7 +1,7 @@
 /// A write on its way to, or running on, the writer thread.
 protocol WriteRequest: AnyObject, Sendable {
     /// Runs the write inside its own savepoint and keeps its result (writer thread only).
-    func perform(on connection: SQLiteConnection)
+    func perform<Connection: SQLSession>(on connection: Connection)
     /// The error the write threw, once performed.
     var failure: (any Error)? { get }
     /// Hands the kept result to the caller (after the batch committed).
@@ -13,12 +13,12 @@ protocol WriteRequest: AnyObject, Sendable {
 }
 
 /// What the writer thread is asked to do.
-enum WriterCommand: Sendable {
+enum WriterCommand<Connection: SQLSession>: Sendable {
     /// A write to batch with its neighbours into one transaction.
     case write(any WriteRequest)
     /// Work that needs the connection outside any batch transaction (migrations); the open batch
     /// is committed first.
-    case exclusive(@Sendable (SQLiteConnection) -> Void)
+    case exclusive(@Sendable (Connection) -> Void)
 }
 
 /// One caller's write and the way its result goes back.
@@ -45,7 +45,7 @@ final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
         self.isBackground = isBackground
     }
 
-    func perform(on connection: SQLiteConnection) {
+    func perform<Connection: SQLSession>(on connection: Connection) {
         do {
             outcome = .success(try connection.inSavepoint { try work(connection) })
         } catch {

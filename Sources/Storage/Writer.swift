@@ -1,10 +1,10 @@
 import Logging
 import Synchronization
 
-/// What `SQLiteDatabase` and its writer thread share: the queue of commands, the commit observers and
+/// What a backend and its writer thread share: the queue of commands, the commit observers and
 /// the batch counters.
-final class Writer: Sendable {
-    let queue = BlockingQueue<WriterCommand>()
+final class Writer<Connection: SQLSession>: Sendable {
+    let queue = BlockingQueue<WriterCommand<Connection>>()
     let maxBatchSize: Int
     let backgroundDelayMicroseconds: Int
     let logger: Logger?

@@ -1,24 +1,26 @@
 import Logging
 
-/// The writer thread's loop: group commit (spec 07: Storage).
+/// The writer thread's loop: group commit (spec 07: Storage), on either backend.
 ///
-/// It takes every queued command (up to `maxBatchSize`), runs the writes in one
-/// `BEGIN IMMEDIATE` transaction, each in its own savepoint, commits once and only then hands each
-/// caller its own result. `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction
-/// that upgrades to a write can hit `SQLITE_BUSY` that no busy timeout resolves (GRDB issue #1483).
-final class WriterLoop {
-    private let connection: SQLiteConnection
-    private let writer: Writer
+/// It takes every queued command (up to `maxBatchSize`), runs the writes in one transaction
+/// (`SQLDialect.beginWrite`), each in its own savepoint, commits once and only then hands each
+/// caller its own result.
+final class WriterLoop<Connection: SQLSession> {
+    private let connection: Connection
+    private let writer: Writer<Connection>
     /// The commands being worked through; capacity is recycled between batches.
-    private var commands: [WriterCommand] = []
+    private var commands: [WriterCommand<Connection>] = []
     /// Writes run in the open transaction, waiting for its `COMMIT`.
     private var pending: [any WriteRequest] = []
     /// Commands that arrived while a background-only batch waited.
-    private var joining: [WriterCommand] = []
+    private var joining: [WriterCommand<Connection>] = []
+    /// The statement that opens a batch transaction.
+    private let begin: String
 
-    init(connection: SQLiteConnection, writer: Writer) {
+    init(connection: Connection, writer: Writer<Connection>) {
         self.connection = connection
         self.writer = writer
+        begin = connection.dialect.beginWrite
         commands.reserveCapacity(writer.maxBatchSize)
         pending.reserveCapacity(writer.maxBatchSize)
     }
@@ -59,7 +61,7 @@ final class WriterLoop {
     private func perform(_ request: any WriteRequest) {
         if !connection.isInTransaction {
             do {
-                try connection.run("BEGIN IMMEDIATE")
+                try connection.run(begin)
             } catch {
                 request.fail(error)
                 return
@@ -70,10 +72,10 @@ final class WriterLoop {
             pending.append(request)
             return
         }
-        // The transaction ended inside the write. Either SQLite rolled it back after an error such
-        // as SQLITE_FULL or SQLITE_IOERR ("Response To Errors Within A Transaction",
-        // sqlite.org/lang_transaction.html), taking the earlier writes' changes with it, or the write
-        // ran COMMIT / ROLLBACK itself. Either way the earlier writes cannot be reported as committed.
+        // The transaction ended inside the write. Either the database rolled it back after an error
+        // such as SQLITE_FULL or SQLITE_IOERR ("Response To Errors Within A Transaction",
+        // sqlite.org/lang_transaction.html) or a lost PostgreSQL connection, taking the earlier
+        // writes' changes with it, or the write ran COMMIT / ROLLBACK itself. Either way the earlier writes cannot be reported as committed.
         let error = request.failure ?? StorageError.misuse(
             "a write ended the batch transaction; writes must not run BEGIN, COMMIT or ROLLBACK")
         connection.transactionDidRollBack()

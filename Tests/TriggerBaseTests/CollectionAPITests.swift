@@ -118,16 +118,18 @@ import Testing
         }
     }
 
-    @Test func schemaFilesMatchTheEmbeddedMigrations() throws {
+    @Test(arguments: [("schema", SystemMigrationsProbe.all), ("schema/postgres", PostgresMigrations.all)])
+    func schemaFilesMatchTheEmbeddedMigrations(folder: String, migrations: [Migration]) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("schema").path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
             .filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files.count == SystemMigrationsProbe.all.count)
-        for (file, migration) in zip(files, SystemMigrationsProbe.all) {
-            let text = try String(contentsOf: root.appendingPathComponent("schema/\(file)"), encoding: .utf8)
+        #expect(files.count == migrations.count)
+        for (file, migration) in zip(files, migrations) {
+            let text = try String(contentsOf: root.appendingPathComponent("\(folder)/\(file)"), encoding: .utf8)
             #expect(file == migration.name + ".sql")
-            #expect(text == migration.sql, "schema/\(file) drifted from SystemMigrations")
+            #expect(text == migration.sql, "\(folder)/\(file) drifted from the embedded migrations")
         }
+        #expect(migrations.map(\.name) == SystemMigrationsProbe.all.map(\.name))
     }
 }
 

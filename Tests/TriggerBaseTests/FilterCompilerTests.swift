@@ -111,6 +111,9 @@ import Testing
             func quoted(_ name: String) -> String { base.quoted(name) }
             func placeholder(_ index: Int) -> String { "$\(index)" }
             var insertionOrder: String { "\"position\"" }
+            var beginWrite: String { "BEGIN" }
+            var migrationLock: String? { nil }
+            var skippingLockedRows: String { "" }
             func constant(_ value: Bool) -> String { value ? "TRUE" : "FALSE" }
             func contains(_ column: String, _ text: String, negated: Bool, _ sql: inout SQLBuilder) -> String {
                 "\(column) \(negated ? "NOT ILIKE" : "ILIKE") \(sql.bind(.text(LikePattern.containing(text)))) ESCAPE '\\'"

@@ -1,5 +1,6 @@
 import HTTPServer
 import Logging
+import Storage
 
 /// What one invocation of `triggerbase` asks for (spec 07: Command line).
 public enum Command: Sendable {
@@ -60,6 +61,8 @@ public enum CommandLineInterface {
           --host ADDRESS           address to listen on (default 127.0.0.1)
           --port N                 TCP port (default 13000; 0 picks a free one)
           --data DIR               data folder with the SQLite database (default ./data)
+          --database URL           postgres://user:password@host:port/db: use PostgreSQL instead
+                                   of SQLite; several processes may share one database
           --seed FILE              apply a seed file before serving
           --synchronous MODE       full (default: a 2xx means on disk) or normal
           --log-level LEVEL        debug, info, warning or error (default info)
@@ -92,7 +95,7 @@ public enum CommandLineInterface {
     }
 
     private static let serveFlags: [String] = [
-        "host", "port", "data", "seed", "synchronous", "log-level", "event-loops", "max-head", "max-headers", "max-body",
+        "host", "port", "data", "database", "seed", "synchronous", "log-level", "event-loops", "max-head", "max-headers", "max-body",
         "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline", "max-write-backlog", "max-requests-in-flight",
     ]
 
@@ -132,7 +135,7 @@ public enum CommandLineInterface {
     }
 
     package static let seedUsage = """
-        USAGE: triggerbase seed FILE [--data DIR]
+        USAGE: triggerbase seed FILE [--data DIR] [--database URL]
 
         Applies a seed file (collections and records; see schema/seed.schema.json) in one transaction.
         Applying the same file twice leaves the same state.
@@ -143,6 +146,7 @@ public enum CommandLineInterface {
         var file: String?
         var configuration = ApplicationConfiguration()
         if let data = environment["TRIGGERBASE_DATA"] { configuration.dataDirectory = data }
+        configuration.database = try databaseURL(environment["TRIGGERBASE_DATABASE"], usage: seedUsage)
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -152,6 +156,10 @@ public enum CommandLineInterface {
                 if argument.hasPrefix("--data=") { configuration.dataDirectory = String(argument.dropFirst(7)); continue }
                 guard index < arguments.count else { throw CommandLineError(message: "option '--data' needs a value", usage: seedUsage) }
                 configuration.dataDirectory = arguments[index]
+                index += 1
+            } else if argument == "--database" {
+                guard index < arguments.count else { throw CommandLineError(message: "option '--database' needs a value", usage: seedUsage) }
+                configuration.database = try databaseURL(arguments[index], usage: seedUsage)
                 index += 1
             } else if argument.hasPrefix("-") {
                 throw CommandLineError(message: "unknown option '\(argument)'", usage: seedUsage)
@@ -166,8 +174,8 @@ public enum CommandLineInterface {
     }
 
     package static let identityUsage = """
-        USAGE: triggerbase user create NAME [--role R]... [--password-stdin] [--data DIR]
-               triggerbase token create --user NAME [--role R] [--expires <n>s|m|h|d] [--data DIR]
+        USAGE: triggerbase user create NAME [--role R]... [--password-stdin] [--data DIR] [--database URL]
+               triggerbase token create --user NAME [--role R] [--expires <n>s|m|h|d] [--data DIR] [--database URL]
 
         A new user gets the role member unless --role is given (the first --role is the default).
         A token pinned with --role acts only as that role (an API key); it is printed once.
@@ -181,6 +189,7 @@ public enum CommandLineInterface {
         }
         var configuration = ApplicationConfiguration()
         if let data = environment["TRIGGERBASE_DATA"] { configuration.dataDirectory = data }
+        configuration.database = try databaseURL(environment["TRIGGERBASE_DATABASE"], usage: identityUsage)
         var roles: [String] = [], name: String?, user: String?, expires: String?, passwordFromStdin = false
         var index = 2
         func value(_ flag: String) throws(CommandLineError) -> String {
@@ -195,6 +204,7 @@ public enum CommandLineInterface {
             case "-h", "--help": return .help(identityUsage)
             case "--role": roles.append(try value(argument))
             case "--data": configuration.dataDirectory = try value(argument)
+            case "--database": configuration.database = try databaseURL(try value(argument), usage: identityUsage)
             case "--user" where arguments[0] == "token": user = try value(argument)
             case "--expires" where arguments[0] == "token": expires = try value(argument)
             case "--password-stdin" where arguments[0] == "user": passwordFromStdin = true
@@ -214,6 +224,15 @@ public enum CommandLineInterface {
         return .createToken(user: user, role: roles.first, expires: expires, application: configuration)
     }
 
+    /// A `--database` value: nil (SQLite under the data folder) or a PostgreSQL URL.
+    private static func databaseURL(_ value: String?, usage: String) throws(CommandLineError) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard PostgresConfiguration.isPostgresURL(value) else {
+            throw CommandLineError(message: "option '--database' takes a postgres:// or postgresql:// URL, not '\(value)'", usage: usage)
+        }
+        return value
+    }
+
     private static func makeServeOptions(_ values: [String: String]) throws(CommandLineError) -> ServeOptions {
         var options = ServeOptions()
         func int(_ flag: String, min: Int, max: Int = .max) throws(CommandLineError) -> Int? {
@@ -231,6 +250,7 @@ public enum CommandLineInterface {
             }
             return .nanoseconds(Int64(value * 1_000_000_000))
         }
+        options.application.database = try databaseURL(values["database"], usage: serveUsage)
         if let host = values["host"] { options.server.host = host }
         if let port = try int("port", min: 0, max: 65_535) { options.server.port = port }
         if let data = values["data"] {

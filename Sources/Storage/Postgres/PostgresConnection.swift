@@ -24,8 +24,14 @@ final class PostgresConnection {
     /// Actions waiting for the open transaction's outcome.
     var hooks = TransactionHooks()
 
-    /// Connects to `url` (`postgres://user:password@host:port/database` or a libpq keyword string).
-    init(url: String) throws(StorageError) {
+    /// Whether a transaction was open after the last statement.
+    private var wasInTransaction = false
+    /// Session settings run after connecting, and again after a reconnect.
+    private let setup: [String]
+
+    /// Connects to `url` (`postgres://user:password@host:port/database` or a libpq keyword string)
+    /// and runs the `setup` statements (session settings).
+    init(url: String, setup: [String] = []) throws(StorageError) {
         guard let handle = PQconnectdb(url) else {
             throw StorageError(kind: .misuse, message: "libpq could not allocate a connection")
         }
@@ -38,6 +44,8 @@ final class PostgresConnection {
         // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr for logs.
         PQsetNoticeReceiver(handle, { _, _ in }, nil)
         self.handle = handle
+        self.setup = setup
+        for statement in setup { try execute(statement) }
     }
 
     deinit { close() }
@@ -99,7 +107,10 @@ final class PostgresConnection {
 
     private func executePrepared(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> OpaquePointer? {
         let handle = try openHandle()
-        let name = try preparedName(sql, on: handle)
+        // A `*` select changes its result columns when its table gains or loses one, which a
+        // prepared statement refuses ("cached plan must not change result type"): such texts are
+        // planned each time instead.
+        let name = sql.contains("*") ? nil : try preparedName(sql, on: handle)
         // Text values as C strings that live until the call returns; blobs go in bytea's hex form.
         var texts: [[CChar]?] = parameters.map { value in
             switch value {
@@ -111,7 +122,8 @@ final class PostgresConnection {
             }
         }
         let result: OpaquePointer? = Self.withPointers(&texts) { pointers in
-            PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0)
+            if let name { return PQexecPrepared(handle, name, Int32(parameters.count), pointers, nil, nil, 0) }
+            return PQexecParams(handle, Self.numberingPlaceholders(sql), Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
         do {
             try check(result, sql: sql)
@@ -137,13 +149,24 @@ final class PostgresConnection {
         return name
     }
 
-    /// `sql` with each `?` outside quotes replaced by `$1`, `$2`, … in order.
+    /// `sql` with each `?` outside quotes replaced by `$1`, `$2`, … in order, and each `?N` by `$N`.
     static func numberingPlaceholders(_ sql: String) -> String {
         var out = ""
         out.reserveCapacity(sql.utf8.count + 8)
         var number = 0
         var quote: Character?
+        var afterMark = false
         for character in sql {
+            if afterMark {
+                afterMark = false
+                if character.isASCII, character.isNumber {
+                    out.removeLast("$\(number)".count)
+                    number -= 1
+                    out += "$"
+                    out.append(character)
+                    continue
+                }
+            }
             if let open = quote {
                 if character == open { quote = nil }
                 out.append(character)
@@ -153,6 +176,7 @@ final class PostgresConnection {
             } else if character == "?" {
                 number += 1
                 out += "$\(number)"
+                afterMark = true
             } else {
                 out.append(character)
             }
@@ -223,14 +247,32 @@ final class PostgresConnection {
         return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
     }
 
+    /// The handle, reconnected first if the server dropped it (a restart, a failover): the
+    /// prepared statements went with the old session, and `setup` is run again. If a transaction
+    /// was open, the call fails instead, once: its work is lost and must not seem to go on.
     private func openHandle() throws(StorageError) -> OpaquePointer {
         guard let handle else { throw .closed }
+        if PQstatus(handle) == CONNECTION_BAD {
+            guard !wasInTransaction else {
+                wasInTransaction = false
+                throw StorageError(kind: .postgres(sqlState: "08006", table: nil, columns: []),
+                                   message: "lost the PostgreSQL connection inside a transaction", duringWrite: true)
+            }
+            PQreset(handle)
+            guard PQstatus(handle) == CONNECTION_OK else {
+                throw StorageError(kind: .postgres(sqlState: "08006", table: nil, columns: []),
+                                   message: "lost the PostgreSQL connection: \(Self.trimmed(PQerrorMessage(handle)))")
+            }
+            prepared.removeAll()
+            for statement in setup { try execute(statement) }
+        }
         return handle
     }
 
     /// Throws the error `result` reports, with its SQLSTATE and, for a constraint, its table and
     /// the columns named in the detail ("Key (a, b)=(…) already exists.").
     private func check(_ result: OpaquePointer?, sql: String) throws(StorageError) {
+        wasInTransaction = isInTransaction
         let status = PQresultStatus(result)
         if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK { return }
         guard let result else {

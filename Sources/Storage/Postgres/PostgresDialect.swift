@@ -18,6 +18,11 @@ package struct PostgresDialect: SQLDialect {
 
     package var insertionOrder: String { quoted("position") }
 
+    package var beginWrite: String { "BEGIN" }
+    /// A transaction-scoped advisory lock of TriggerBase's own number.
+    package var migrationLock: String? { "SELECT pg_advisory_xact_lock(7270113)" }
+    package var skippingLockedRows: String { " FOR UPDATE SKIP LOCKED" }
+
     package func constant(_ value: Bool) -> String { value ? "TRUE" : "FALSE" }
 
     package func contains(_ column: String, _ text: String, negated: Bool, _ sql: inout SQLBuilder) -> String {

@@ -47,6 +47,18 @@ package protocol SQLDialect: Sendable {
     /// The clause that pages a query: at most `limit` rows, after `offset` (placeholders, or nil).
     func limit(_ limit: String, offset: String?) -> String
 
+    // MARK: Transactions
+
+    /// The statement that opens the writer's batch transaction.
+    var beginWrite: String { get }
+    /// A statement that makes concurrent migrators of one database wait for each other, run
+    /// first in each migration's transaction; nil when `beginWrite` already does.
+    var migrationLock: String? { get }
+    /// What follows a claim's inner `SELECT` so that two processes never take the same rows and
+    /// neither waits for the other's (`FOR UPDATE SKIP LOCKED`); empty where one writer at a time
+    /// is all the database allows.
+    var skippingLockedRows: String { get }
+
     // MARK: Writes
 
     /// INSERT of one row that answers the new row's `id` as its one result column.
@@ -81,6 +93,12 @@ package struct SQLiteDialect: SQLDialect {
     package func placeholder(_ index: Int) -> String { "?" }
 
     package var insertionOrder: String { "rowid" }
+
+    /// `BEGIN IMMEDIATE` takes the write lock up front: a deferred transaction that upgrades to a
+    /// write can hit `SQLITE_BUSY` that no busy timeout resolves (GRDB issue #1483).
+    package var beginWrite: String { "BEGIN IMMEDIATE" }
+    package var migrationLock: String? { nil }
+    package var skippingLockedRows: String { "" }
 
     package func constant(_ value: Bool) -> String { value ? "1" : "0" }
 

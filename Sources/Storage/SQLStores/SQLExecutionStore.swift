@@ -121,12 +121,17 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
     func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution] {
         guard limit > 0 else { return [] }
         // Each branch reads at most `limit` ids from the partial index in id order (queued, then
-        // started without a lease); the union keeps the lowest `limit` of both.
+        // started without a lease); the union keeps the lowest `limit` of both. Where several
+        // processes share the database, each branch locks what it read and passes over rows
+        // another claim holds, so no two claims take one execution and neither waits.
+        let lock = connection.dialect.skippingLockedRows
         let rows = try connection.query("""
             UPDATE "executions" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2 WHERE "id" IN (
-                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" IS NULL ORDER BY "id" LIMIT ?4)
+                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" IS NULL
+                    ORDER BY "id" LIMIT ?4\(lock)) AS "queued"
                 UNION ALL
-                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" = ?3 ORDER BY "id" LIMIT ?4)
+                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" = ?3
+                    ORDER BY "id" LIMIT ?4\(lock)) AS "unleased"
                 ORDER BY "id" LIMIT ?4)
             RETURNING "id", "workflowId", "key"
             """, [.text(owner), .integer(leaseUntil), started, .integer(Int64(limit))])

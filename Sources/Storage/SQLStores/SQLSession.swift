@@ -22,6 +22,8 @@ protocol SQLSession: Transaction {
     var isInTransaction: Bool { get }
     /// Actions waiting for the open transaction's outcome; the session's `inSavepoint` runs them.
     var hooks: TransactionHooks { get set }
+    /// Closes the connection; later calls throw `.closed`.
+    func close()
 }
 
 extension SQLSession {
