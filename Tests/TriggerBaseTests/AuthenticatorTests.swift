@@ -13,13 +13,13 @@ struct AuthenticatorTests {
     /// A database with users ann (member default, editor), bob (no roles) and tokens for each case.
     final class Fixture: @unchecked Sendable {
         // @unchecked: `database` is Sendable; `tokens` is written in init only.
-        let database: SQLiteDatabase
+        let database: any StorageBackend
         var tokens: [String: String] = [:]
         let directory = ServerProcess.temporaryDirectory()
 
         init() async throws {
-            database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
-            try database.migrate(SystemMigrations.all)
+            database = try TestBackend.open(directory: directory)
+            try database.migrate()
             tokens = try await database.write { c -> [String: String] in
                 try c.execute("""
                     INSERT INTO roles (name, createdAt, updatedAt) VALUES ('editor', 'x', 'x');
@@ -48,6 +48,7 @@ struct AuthenticatorTests {
 
         deinit {
             database.close()
+            TestBackend.dropDatabase(forDataDirectory: directory)
             try? FileManager.default.removeItem(atPath: directory)
         }
     }

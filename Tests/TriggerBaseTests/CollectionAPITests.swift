@@ -19,10 +19,10 @@ import Testing
             let field = try client.request("POST", "/api/collections/notes/fields:create", body: #"{"name":"pinned","type":"boolean","default":false}"#)
             #expect(field.status == 200)
             #expect(try client.request("POST", "/api/notes", body: #"{"text":"x","pinned":true}"#).json["data"]?["pinned"] == .bool(true))
-            #expect(try app.rows("PRAGMA table_info(notes)").contains { $0["name"] == "pinned" })
+            #expect(try app.columnNames("notes").contains("pinned"))
             #expect(try client.request("POST", "/api/collections:destroy?filterByTk=notes").status == 200)
             #expect(try client.request("GET", "/api/notes:list").status == 404)
-            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name = 'notes'").isEmpty)
+            #expect(try app.tableNames(like: "notes").isEmpty)
         }
     }
 
@@ -73,7 +73,7 @@ import Testing
             group.wait()
             #expect(statuses.withLock { $0.sorted() } == [200, 409])
             #expect(try app.count("collections") == 1)
-            let columns = try app.rows("PRAGMA table_info(notes)").compactMap { $0["name"] }
+            let columns = try app.columnNames("notes")
             #expect(columns.contains("a") != columns.contains("b"), "the table has the winner's field only")
         }
     }
@@ -89,7 +89,7 @@ import Testing
             let client = try app.client()
             #expect(try client.request("GET", "/api/ghosts:list").status == 404)
             #expect(try client.request("GET", "/api/collections:list").json["meta"]?["count"] == .int(0))
-            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name = 'ghosts'").isEmpty)
+            #expect(try app.tableNames(like: "ghosts").isEmpty)
             let created = try client.request("POST", "/api/collections:create", body: #"{"name":"ghosts","fields":[{"name":"n","type":"integer"}]}"#)
             #expect(created.status == 200)
             #expect(try client.request("POST", "/api/ghosts:create", body: #"{"n":1}"#).status == 200)
@@ -103,7 +103,7 @@ import Testing
             #expect(r.status == 200)
             let created = try app.client().request("POST", "/api/b", body: #"{"as":[{},{}]}"#)
             #expect(created.json["data"]?["as"]?.arrayValue?.count == 2)
-            #expect(try app.rows("PRAGMA table_info(a)").filter { $0["name"] == "bId" }.count == 1, "one column for both sides")
+            #expect(try app.columnNames("a").filter { $0 == "bId" }.count == 1, "one column for both sides")
         }
     }
 
@@ -150,9 +150,9 @@ extension CollectionAPITests {
             let refused = try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=score")
             #expect(refused.status == 409)
             #expect(refused.json["errors"]?[path: ["0", "code"]] == "FIELD_HAS_DATA")
-            #expect(try app.rows("PRAGMA table_info(posts)").contains { $0["name"] == "score" })
+            #expect(try app.columnNames("posts").contains("score"))
             #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=score&force=true").status == 200)
-            #expect(!(try app.rows("PRAGMA table_info(posts)")).contains { $0["name"] == "score" })
+            #expect(!(try app.columnNames("posts")).contains("score"))
             #expect(try client.request("GET", "/api/posts/1").json["data"]?["score"] == nil)
             #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=day").status == 200, "empty: no force needed")
             #expect(try client.request("POST", "/api/collections/posts/fields:destroy?filterByTk=nope").status == 404)
@@ -164,7 +164,7 @@ extension CollectionAPITests {
         try withTestApp { app in
             let client = try app.client()
             _ = try client.request("POST", "/api/posts", body: #"[{"title":"mine"},{"title":"other"}]"#)
-            let writer = try SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
+            let writer = try app.rawConnection()
             try writer.run("INSERT INTO users (id, createdAt, updatedAt, username, password) VALUES (7, 'x', 'x', 'ann', 'scrypt$hash')")
             try writer.run("UPDATE posts SET createdById = 7 WHERE id = 1")
             try writer.run("UPDATE posts SET createdById = NULL WHERE id = 2")

@@ -12,13 +12,13 @@ import Testing
     /// A migrated database with one workflow version (`versionID`).
     final class Fixture: @unchecked Sendable {
         // @unchecked: `database` is Sendable; `versionID` is written in init only.
-        let database: SQLiteDatabase
+        let database: any StorageBackend
         let directory = ServerProcess.temporaryDirectory()
         var versionID: Int64 = 0
 
         init() async throws {
-            database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
-            try database.migrate(SystemMigrations.all)
+            database = try TestBackend.open(directory: directory)
+            try database.migrate()
             versionID = try await database.write { connection in
                 try connection.workflows.insertVersion(
                     WorkflowDefinition(key: "w", title: nil, type: "action", enabled: true, sync: false, config: [:], options: [:], nodes: []),
@@ -28,6 +28,7 @@ import Testing
 
         deinit {
             database.close()
+            TestBackend.dropDatabase(forDataDirectory: directory)
             try? FileManager.default.removeItem(atPath: directory)
         }
 

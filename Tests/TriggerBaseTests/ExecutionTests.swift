@@ -360,7 +360,9 @@ import Testing
             #expect(first["count"] == .int(12))
             #expect(first["message"] == #"views: 12, missing: '', meta: {"a":[1,2]}"#, "text renders values as text, nothing as ''")
             #expect(first["data"] == ["views": 12, "meta": ["a": [1, 2]], "missing": nil, "role": "root"], "a whole-string template keeps the JSON type")
-            #expect(try app.rows("SELECT typeof(count) AS t FROM logs WHERE id = \(firstID)")[0]["t"] == "integer")
+            if !TestBackend.isPostgres {  // a PostgreSQL column holds nothing but its type
+                #expect(try app.rows("SELECT typeof(count) AS t FROM logs WHERE id = \(firstID)")[0]["t"] == "integer")
+            }
 
             let second = try #require(run.job("2")?["result"])
             #expect(second["count"] == .int(firstID), "an upstream node's result")

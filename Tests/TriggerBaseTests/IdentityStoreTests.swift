@@ -10,16 +10,17 @@ import Testing
 /// A migrated database in a temporary directory, for the stores' own tests.
 final class StoreFixture: @unchecked Sendable {
     // @unchecked: `database` is Sendable; nothing else changes after init.
-    let database: SQLiteDatabase
+    let database: any StorageBackend
     let directory = ServerProcess.temporaryDirectory()
 
     init() throws {
-        database = try SQLiteDatabase(configuration: SQLiteConfiguration(path: directory + "/t.db"))
-        try database.migrate(SystemMigrations.all)
+        database = try TestBackend.open(directory: directory)
+        try database.migrate()
     }
 
     deinit {
         database.close()
+        TestBackend.dropDatabase(forDataDirectory: directory)
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -99,11 +99,11 @@ import Testing
             #expect(try app.count("workflows") == 0)
             let scalarWithTarget = #"{"name":"things","fields":[{"name":"a","type":"string","target":"posts","foreignKey":"bad name"}]}"#
             #expect(try client.request("POST", "/api/collections:create", body: scalarWithTarget).status == 400)
-            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name = 'things'").isEmpty)
+            #expect(try app.tableNames(like: "things").isEmpty)
             let selfLinked = #"{"name":"nodes","fields":[{"name":"peers","type":"belongsToMany","target":"nodes"}]}"#
             let refused = try client.request("POST", "/api/collections:create", body: selfLinked)
             #expect(refused.status == 400, "\(refused.text)")
-            #expect(try app.rows("SELECT name FROM sqlite_master WHERE name LIKE 'nodes%'").isEmpty)
+            #expect(try app.tableNames(like: "nodes%").isEmpty)
             let paginate = try client.request("GET", "/api/posts:list?paginate=maybe")
             #expect(paginate.status == 400 && paginate.json["errors"]?[path: ["0", "field"]] == "paginate")
         }

@@ -170,7 +170,7 @@ import Testing
             #expect(try root.request("POST", "/api/roles:update?filterByTk=editor", body: #"{"permissions":{"articles":{"view":{},"update":{}},"notes":{"view":{},"update":{}}}}"#).status == 200)
             #expect(try root.request("POST", "/api/notes:create", body: #"{"text":"x","summary":"s"}"#).status == 200)
             // The API never stores a record that breaks its rules; a change made outside it can.
-            let writer = try SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
+            let writer = try app.rawConnection()
             try writer.run("UPDATE notes SET summary = NULL WHERE id = 1")
             writer.close()
             let invalid = try root.request("POST", "/api/notes/1/workflow/events", body: #"{"event":"submit"}"#)

@@ -100,7 +100,7 @@ import Testing
         try withExtendedLifetime(app) {
             let client = try app.client()
             // Storage refuses to finish the execution (as a full or broken disk would): the whole step rolls back.
-            try app.execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" WHEN NEW."status" = 1 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"#)
+            try app.refuseExecutionStatus(when: #"NEW."status" = 1"#)
             try client.saveWorkflow(#"{"key":"log","enabled":true,"options":{"retries":2},"config":{"collection":"posts"},"nodes":[{"id":"w","type":"create","config":{"collection":"logs","values":{"message":"hi"}}}]}"#)
             let id = try client.fire("log", #"{"title":"x"}"#)[0]
             for ceiling: Int64 in [500, 1_000] {
@@ -124,7 +124,7 @@ import Testing
         let app = try TestApp(seed: ExecutionSeeds.blog, clock: clock)
         try withExtendedLifetime(app) {
             let client = try app.client()
-            try app.execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" WHEN NEW."status" != 0 BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"#)
+            try app.refuseExecutionStatus(when: #"NEW."status" != 0"#)
             try client.saveWorkflow(#"{"key":"log","enabled":true,"options":{"retries":0},"config":{"collection":"posts"},"nodes":[{"id":"w","type":"create","config":{"collection":"logs","values":{"message":"hi"}}}]}"#)
             let id = try client.fire("log", #"{"title":"x"}"#)[0]
             let cap = RetryPolicy.writeStep(retries: 0).capMilliseconds
@@ -132,7 +132,7 @@ import Testing
             clock.advance(by: cap)
             #expect(try clock.waitForSleepers(1) == [cap], "still refused: tried again, not dropped")
             #expect(try client.execution(id)["statusName"] == "queued")
-            try app.execute(#"DROP TRIGGER "refuse""#)
+            try app.execute(TestBackend.isPostgres ? #"DROP TRIGGER "refuse" ON "executions""# : #"DROP TRIGGER "refuse""#)
             clock.advance(by: cap)
             let failed = try client.awaitExecution(id)
             #expect(failed["statusName"] == "failed" && failed["reason"] == "retries exhausted" && failed["attempts"] == .int(1), "\(failed)")
@@ -177,6 +177,17 @@ import Testing
 }
 
 extension TestApp {
+    /// Makes storage fail every update of an execution's status that meets `condition` (as a full
+    /// or broken disk would), with a trigger named "refuse".
+    func refuseExecutionStatus(when condition: String) throws {
+        if TestBackend.isPostgres {
+            try execute(#"CREATE FUNCTION "refuse"() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated storage failure'; END $$ LANGUAGE plpgsql"#)
+            try execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" FOR EACH ROW WHEN (\#(condition)) EXECUTE FUNCTION "refuse"()"#)
+        } else {
+            try execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" WHEN \#(condition) BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"#)
+        }
+    }
+
     /// Runs `sql` on the writer (a test's way to make storage misbehave).
     func execute(_ sql: String) throws {
         let database = application.database

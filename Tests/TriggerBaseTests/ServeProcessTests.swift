@@ -76,6 +76,10 @@ extension ServeProcessTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
         process.arguments = arguments
+        if let data = arguments.firstIndex(of: "--data").map({ arguments[$0 + 1] }),
+           let url = try TestBackend.databaseURL(forDataDirectory: data) {
+            process.environment = ProcessInfo.processInfo.environment.merging(["TRIGGERBASE_DATABASE": url]) { $1 }
+        }
         let out = Pipe(), err = Pipe(), stdin = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -28,12 +28,14 @@ final class ServerProcess: @unchecked Sendable {
         return path
     }
 
-    /// Starts `triggerbase serve --port 0 --data <temp>` plus `arguments`, and waits until it listens.
+    /// Starts `triggerbase serve --port 0 --data <temp>` plus `arguments`, and waits until it listens;
+    /// on the PostgreSQL test backend, on the data folder's own schema (`TRIGGERBASE_DATABASE`).
     init(arguments: [String] = [], dataDirectory: String? = nil, environment: [String: String] = [:]) throws {
         self.dataDirectory = dataDirectory ?? Self.temporaryDirectory()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = ["serve", "--port", "0", "--data", self.dataDirectory] + arguments
         var env = ProcessInfo.processInfo.environment
+        if let url = try TestBackend.databaseURL(forDataDirectory: self.dataDirectory) { env["TRIGGERBASE_DATABASE"] = url }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let pipe = Pipe()

@@ -26,6 +26,7 @@ final class TestApp {
         if let clock { configuration.workflowClock = clock }
         configuration.dataDirectory = dataDirectory
         configuration.synchronous = .normal
+        configuration.database = try TestBackend.databaseURL(forDataDirectory: dataDirectory)
         configureApplication(&configuration)
         application = try Application(configuration: configuration, logger: Logger(level: .error))
         if let seed {
@@ -53,9 +54,14 @@ final class TestApp {
     /// A client sending no token.
     func anonymousClient() throws -> HTTPTestClient { try HTTPTestClient(port: port) }
 
-    /// Rows straight from the database file, bypassing the API.
+    /// A connection of the test's own to the database, bypassing the API.
+    func rawConnection(readOnly: Bool = false) throws -> RawSQL {
+        try TestBackend.rawConnection(dataDirectory: dataDirectory, sqliteFile: dataDirectory + "/triggerbase.db", readOnly: readOnly)
+    }
+
+    /// Rows straight from the database, bypassing the API.
     func rows(_ sql: String) throws -> [[String: String]] {
-        let connection = try SQLiteConnection(path: dataDirectory + "/triggerbase.db", mode: .readOnly)
+        let connection = try rawConnection(readOnly: true)
         defer { connection.close() }
         return try connection.query(sql).map { row in
             var result: [String: String] = [:]
@@ -72,12 +78,29 @@ final class TestApp {
         }
     }
 
+    /// The column names of `table`, from the database's own catalogue.
+    func columnNames(_ table: String) throws -> [String] {
+        let sql = TestBackend.isPostgres
+            ? "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '\(table)'"
+            : "PRAGMA table_info(\(table))"
+        return try rows(sql).compactMap { $0["name"] }
+    }
+
+    /// The tables whose names match the LIKE `pattern`.
+    func tableNames(like pattern: String) throws -> [String] {
+        let sql = TestBackend.isPostgres
+            ? "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE '\(pattern)'"
+            : "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\(pattern)'"
+        return try rows(sql).compactMap { $0["name"] }
+    }
+
     func count(_ table: String) throws -> Int { Int(try rows("SELECT count(*) AS n FROM \"\(table)\"")[0]["n"]!)! }
 
     deinit {
         server.shutdown()
         server.wait()
         application.shutdown()
+        TestBackend.dropDatabase(forDataDirectory: dataDirectory)
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 }

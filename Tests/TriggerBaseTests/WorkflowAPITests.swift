@@ -42,7 +42,7 @@ import Testing
         try withTestApp { app in
             let client = try app.client()
             let id = try #require(try client.request("POST", "/api/workflows:create", body: Self.notify).json["data"]?["id"]?.intValue)
-            let writer = try SQLiteConnection(path: app.dataDirectory + "/triggerbase.db", mode: .readWrite)
+            let writer = try app.rawConnection()
             try writer.run("INSERT INTO executions (createdAt, updatedAt, workflowId, key, context) VALUES ('x', 'x', ?, 'notify', '{}')", [.integer(id)])
             writer.close()
             let locked = try client.request("POST", "/api/workflows:update?filterByTk=\(id)", body: #"{"config":{"collection":"posts"}}"#)

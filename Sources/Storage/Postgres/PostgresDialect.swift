@@ -23,15 +23,27 @@ package struct PostgresDialect: SQLDialect {
     package var migrationLock: String? { "SELECT pg_advisory_xact_lock(7270113)" }
     package var skippingLockedRows: String { " FOR UPDATE SKIP LOCKED" }
 
+    /// An identity column's sequence does not see explicit ids: it is moved up to one, never down.
+    package func advanceKeySequence(of table: String) -> String? {
+        let sequence = "pg_get_serial_sequence('\(quoted(table).replacingOccurrences(of: "'", with: "''"))', 'id')"
+        return "SELECT setval(\(sequence), ?1::bigint) WHERE ?1::bigint > COALESCE(pg_sequence_last_value(\(sequence)::regclass), 0)"
+    }
+
     package func constant(_ value: Bool) -> String { value ? "TRUE" : "FALSE" }
 
     package func contains(_ column: String, _ text: String, negated: Bool, _ sql: inout SQLBuilder) -> String {
-        // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is its counterpart.
-        "\(column)::text \(negated ? "NOT ILIKE" : "ILIKE") \(sql.bind(.text(LikePattern.containing(text)))) ESCAPE '\\'"
+        "\(asciiLowered("\(column)::text")) \(negated ? "NOT LIKE" : "LIKE") \(asciiLowered(sql.bind(.text(LikePattern.containing(text))))) ESCAPE '\\'"
     }
 
     package func like(_ column: String, _ pattern: String, negated: Bool, _ sql: inout SQLBuilder) -> String {
-        "\(column)::text \(negated ? "NOT LIKE" : "LIKE") \(sql.bind(.text(pattern)))"
+        // SQLite's LIKE has no escape character unless one is named; PostgreSQL's is `\`.
+        "\(asciiLowered("\(column)::text")) \(negated ? "NOT LIKE" : "LIKE") \(asciiLowered(sql.bind(.text(pattern)))) ESCAPE ''"
+    }
+
+    /// `expression` with the ASCII letters in lower case and nothing else: SQLite's LIKE ignores
+    /// ASCII case only (sqlite.org/lang_expr.html#like), where ILIKE would fold `É` to `é` too.
+    private func asciiLowered(_ expression: String) -> String {
+        "translate(\(expression), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
     }
 
     package func startsWith(_ column: String, _ text: String, _ sql: inout SQLBuilder) -> String {

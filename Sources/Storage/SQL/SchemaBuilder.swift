@@ -9,11 +9,20 @@ package struct SchemaBuilder {
     package init(dialect: any SQLDialect = SQLiteDialect()) { self.dialect = dialect }
 
     /// Statements that take the database from `old` to `new` (tables, added columns, join tables, indexes).
+    ///
+    /// A table is created before anything references it, as PostgreSQL requires: a belongsTo
+    /// column whose target comes later in `new` is added once its target exists, and join tables
+    /// come after every table.
     package func statements(from old: Catalogue, to new: Catalogue) -> [String] {
-        var sql: [String] = []
+        var sql: [String] = [], later: [String] = []
         let q = dialect.quoted
+        var created = Set(old.order)
         for name in new.order {
             guard let definition = new.collection(name) else { continue }
+            created.insert(name)
+            func isForwardReference(_ field: FieldDefinition) -> Bool {
+                old.collection(name)?.field(field.name) == nil && field.type == .belongsTo && !created.contains(field.target ?? name)
+            }
             if old.collection(name) == nil {
                 var columns = [
                     dialect.primaryKey("id"),
@@ -22,7 +31,12 @@ package struct SchemaBuilder {
                     "\(q("createdById")) \(dialect.foreignKeyType)",
                     "\(q("updatedById")) \(dialect.foreignKeyType)",
                 ]
-                for field in definition.fields { if let column = columnDefinition(field) { columns.append(column) } }
+                for field in definition.fields where !isForwardReference(field) {
+                    if let column = columnDefinition(field) { columns.append(column) }
+                }
+                for field in definition.fields where isForwardReference(field) {
+                    later.append("ALTER TABLE \(q(name)) ADD COLUMN \(columnDefinition(field)!)")
+                }
                 if definition.workflowDefinition != nil { columns += workflowColumns }
                 sql.append("CREATE TABLE \(q(name)) (\(columns.joined(separator: ", ")))")
             } else {
@@ -31,7 +45,10 @@ package struct SchemaBuilder {
                 }
                 let oldFields = Set(old.collection(name)?.fields.map(\.name) ?? [])
                 for field in definition.fields where !oldFields.contains(field.name) {
-                    if let column = columnDefinition(field) { sql.append("ALTER TABLE \(q(name)) ADD COLUMN \(column)") }
+                    if let column = columnDefinition(field) {
+                        let statement = "ALTER TABLE \(q(name)) ADD COLUMN \(column)"
+                        if isForwardReference(field) { later.append(statement) } else { sql.append(statement) }
+                    }
                 }
             }
             for field in definition.fields where old.collection(name)?.field(field.name) == nil {
@@ -39,13 +56,14 @@ package struct SchemaBuilder {
                     if field.unique {
                         sql.append(createIndex("ux_\(name)_\(column)", on: name, column: column, unique: true))
                     } else if field.index || field.type == .belongsTo {
-                        sql.append(createIndex("ix_\(name)_\(column)", on: name, column: column, unique: false))
+                        let statement = createIndex("ix_\(name)_\(column)", on: name, column: column, unique: false)
+                        if isForwardReference(field) { later.append(statement) } else { sql.append(statement) }
                     }
                 }
                 if field.type == .belongsToMany, let through = field.through, let target = field.target, new.collection(through) == nil {
                     let (a, b) = Catalogue.joinColumns(of: field, in: name)
                     let key = dialect.foreignKeyType
-                    sql.append("""
+                    later.append("""
                         CREATE TABLE IF NOT EXISTS \(q(through)) (\(dialect.primaryKey("id")), \
                         \(q(a)) \(key) NOT NULL REFERENCES \(q(name))(\(q("id"))) ON DELETE CASCADE, \
                         \(q(b)) \(key) NOT NULL REFERENCES \(q(target))(\(q("id"))) ON DELETE CASCADE, UNIQUE(\(q(a)), \(q(b))))
@@ -53,6 +71,7 @@ package struct SchemaBuilder {
                 }
             }
         }
+        sql += later
         // Foreign keys that hasOne / hasMany put on their targets.
         for name in new.order {
             let before = Set(old.collection(name) == nil ? [] : old.allColumns(name))

@@ -37,9 +37,13 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func insertUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64 {
-        try connection.insert("""
-            INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
-            """, [.text(now), .text(now), .text(username), Self.text(email), Self.text(nickname), Self.text(passwordHash)])
+        // In a savepoint of its own: a taken name is an answer callers go on from, and a failed
+        // statement would leave a PostgreSQL transaction unusable.
+        try connection.inSavepoint {
+            try connection.insert("""
+                INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
+                """, [.text(now), .text(now), .text(username), Self.text(email), Self.text(nickname), Self.text(passwordHash)])
+        }
     }
 
     func updateUser(id: Int64, _ changes: UserChanges, at now: String) throws {

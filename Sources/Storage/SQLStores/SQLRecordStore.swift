@@ -119,6 +119,9 @@ struct SQLRecordStore<Session: SQLSession>: RecordStore {
         guard let id = try connection.query(text, values.map(\.value.sqlite)).first?[0].int64 else {
             throw StorageError.misuse("INSERT into \(collection) returned no id", sql: text)
         }
+        if columns.contains("id"), let advance = dialect.advanceKeySequence(of: collection) {
+            _ = try connection.query(advance, [.integer(id)])
+        }
         return id
     }
 
