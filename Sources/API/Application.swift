@@ -19,6 +19,9 @@ public struct ApplicationConfiguration: Sendable {
     public var synchronous: SynchronousMode = .full
     /// Writes waiting for the writer past which new writing requests get 503 `OVERLOADED`.
     public var maxWriteBacklog = 2000
+    /// How long a process's claim on an execution outlives the process (`--lease-seconds`): on a
+    /// shared database another process resumes what a dead one held once its leases lapse.
+    public var leaseSeconds = 60
     /// API requests handled at once past which new ones get 503 `OVERLOADED`.
     public var maxRequestsInFlight = 4096
     /// The time workflows go by (delays, timeouts, retry pauses): the real clock, or a manual one in tests.
@@ -67,7 +70,8 @@ public final class Application: Sendable {
             // Start-up is synchronous: the catalogue is read blocking, before any request can come.
             schema = SchemaState(try database.readBlocking { try $0.schema.catalogue() })
             let runtime = WorkflowRuntime(database: database, schema: schema, logger: logger, executor: executor,
-                                          clock: configuration.workflowClock)
+                                          clock: configuration.workflowClock,
+                                          leaseMilliseconds: Int64(configuration.leaseSeconds) * 1000)
             workflowRuntime = runtime
             try database.readBlocking { try runtime.registry.reload($0) }
         } catch {

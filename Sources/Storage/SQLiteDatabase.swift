@@ -33,6 +33,12 @@ public final class SQLiteDatabase: ThreadedBackend {
 
     deinit { close() }
 
+    /// One writer at a time: a SQLite database is this process's alone.
+    package var isShared: Bool { false }
+
+    /// No other process announces anything here.
+    package func addAnnouncementObserver(_ observer: @escaping @Sendable (Announcement) -> Void) {}
+
     /// The writer connection: WAL (sqlite.org/wal.html), foreign keys, `synchronous`.
     private static func openWriter(_ configuration: SQLiteConfiguration) throws(StorageError) -> SQLiteConnection {
         let connection = try SQLiteConnection(

@@ -26,14 +26,18 @@ import Synchronization
 ///   claimable again the executions whose lease another owner let lapse (a process that died).
 ///   Sync executions, run by the request that fired them, are inserted already leased to this
 ///   owner (`newLease`), and renewed with the rest.
-/// - Restart: every process start is a new owner (`owner` is random), and `start` first takes over
-///   at once every lease held by any other owner, expired or not, then claims. With one server
-///   process per database (the single writer) that other owner can only be a previous process that
-///   crashed or stopped, and what it left `queued` or `started` must resume now, not when its
-///   leases lapse (spec 04: nothing waits for a timer to notice them) — in the order it was
-///   created, as before leases. When several processes share one database, the take-over must
-///   become `releaseExpiredLeases(now:)` alone (a sibling's leases are live). A stopping
-///   dispatcher gives its leases back (`stop`).
+/// - Restart: every process start is a new owner (`owner` is random). On a database of its own
+///   (SQLite), `start` first takes over at once every lease held by any other owner, expired or
+///   not, then claims: that other owner can only be a previous process that crashed or stopped,
+///   and what it left `queued` or `started` must resume now, not when its leases lapse (spec 04:
+///   nothing waits for a timer to notice them). A stopping dispatcher gives its leases back (`stop`).
+/// - Several processes on one database (`StorageBackend.isShared`, PostgreSQL): a sibling's
+///   leases are live, so only lapsed ones are freed, at start and every third of the lease. A claim
+///   leaves alone the keys another process is running (per-key FIFO and concurrency hold across
+///   processes), nothing is adopted (it would skip that rule), every step first checks, in its own
+///   transaction, that this process still holds the execution's lease (a process that lost it,
+///   paused past its lease, writes nothing), and claims follow other processes' announcements
+///   that executions became claimable, with the periodic sweep as the fallback.
 /// - A step that throws in the writer (storage busy or full) rolled back, so the execution is
 ///   where it was: it is tried again on `RetryPolicy.writeStep`'s schedule, `options.retries`
 ///   times, then ends `failed` with reason `retries exhausted`, its `attempts` and `lastError`
@@ -163,6 +167,7 @@ package actor Dispatcher {
     /// triggered create costs one write, not three. Nil means: insert it unclaimed and call
     /// `noteQueued`. Call on the writer thread, inside the write.
     package nonisolated func adoption(of version: WorkflowVersion, in connection: any Transaction) -> Adoption? {
+        guard !database.isShared else { return nil }
         let limit = maxInFlight, held = self.held.load(ordering: .relaxed)
         let reserved = adoptions.withLock { state -> Bool in
             guard state.accepting, !state.unclaimedInTable, held + state.reserved < limit else { return false }
@@ -208,13 +213,17 @@ package actor Dispatcher {
     package func start() async {
         guard !started, !stopped else { return }
         started = true
-        let owner = self.owner
+        let owner = self.owner, takeOverUntil = database.isShared ? Timestamp.nowMilliseconds() : .max
         do {
             try await database.write { connection in
-                try connection.executions.releaseExpiredLeases(now: .max, sparing: owner)
+                try connection.executions.releaseExpiredLeases(now: takeOverUntil, sparing: owner)
             }
         } catch {
             logger.error("dispatcher cannot take over executions", ["error": .string("\(error)")])
+        }
+        database.addAnnouncementObserver { [weak self] change in
+            guard change == .executionsClaimable, let self else { return }
+            Task(executorPreference: self.executor) { await self.fetch() }
         }
         adoptions.withLock { $0.accepting = true }
         let pause = Duration.milliseconds(leaseMilliseconds / 3)
@@ -244,7 +253,8 @@ package actor Dispatcher {
             if !stopped { logger.error("dispatcher cannot renew its leases", ["error": .string("\(error)")]) }
             return
         }
-        if freed > 0 { await fetch() }
+        // On a shared database, also what other processes queued without this one hearing of it.
+        if freed > 0 || database.isShared { await fetch() }
     }
 
     /// Takes these executions (retried, say) into the queue if they are queued or started and
@@ -253,10 +263,13 @@ package actor Dispatcher {
         guard !ids.isEmpty else { return }
         let registry = self.registry, owner = self.owner, until = Timestamp.nowMilliseconds() + leaseMilliseconds
         do {
-            try await database.write { connection in
-                let entries = try Self.entries(try connection.executions.claim(ids, owner: owner, leaseUntil: until), registry: registry, connection: connection)
+            let claimed = try await database.write { connection -> Bool in
+                guard let found = try connection.executions.claim(ids, owner: owner, leaseUntil: until) else { return false }
+                let entries = try Self.entries(found, registry: registry, connection: connection)
                 connection.afterCommit { self.post(.claimed(entries)) }
+                return true
             }
+            if !claimed { fetchSoon() }
         } catch {
             logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")])
         }
@@ -296,10 +309,10 @@ package actor Dispatcher {
             if known.count >= backlogLimit { behind = true; break }
             let registry = self.registry, owner = self.owner, batch = claimBatch
             let until = Timestamp.nowMilliseconds() + leaseMilliseconds
-            let claimed: Int
+            let claimed: Int?
             do {
-                claimed = try await database.write { connection in
-                    let found = try connection.executions.claim(limit: batch, owner: owner, leaseUntil: until)
+                claimed = try await database.write { connection -> Int? in
+                    guard let found = try connection.executions.claim(limit: batch, owner: owner, leaseUntil: until) else { return nil }
                     let entries = try Self.entries(found, registry: registry, connection: connection)
                     if found.count < batch { self.noteSwept(in: connection) }
                     // Through the inbox, behind what earlier commits handed over: per-key order holds.
@@ -310,9 +323,18 @@ package actor Dispatcher {
                 if !stopped { logger.error("dispatcher cannot claim executions", ["error": .string("\(error)")]) }
                 break
             }
+            guard let claimed else { fetchSoon(); break }
             if claimed == batch { fetchAgain = true }
             drainInbox()
         } while fetchAgain
+    }
+
+    /// Another process was claiming: claims again in a few milliseconds.
+    private func fetchSoon() {
+        Task(executorPreference: executor) {
+            try? await Task.sleep(for: .milliseconds(5))
+            await self.fetch()
+        }
     }
 
     /// Inside a claim that took every unclaimed row: adoption may resume (unless the claim rolls back).
@@ -374,8 +396,11 @@ package actor Dispatcher {
 
     /// Hands one step of `entry` to the writer; the result comes back to `advanced`.
     private nonisolated func submit(_ entry: Entry) {
-        let engine = self.engine
+        let engine = self.engine, owner = self.owner, fenced = database.isShared
         database.write(background: true, { connection in
+            if fenced, try !connection.executions.holdsLease(entry.id, owner: owner) {
+                return ExecutionEngine.Advance(step: .finished(.canceled, byEnd: false))  // another process has it now
+            }
             if entry.exhausted {
                 return try engine.endRetriesExhausted(entry.id, attempts: .init(count: entry.failures, lastError: entry.lastError ?? ""),
                                                       connection: connection)

@@ -20,13 +20,14 @@ package final class WorkflowRuntime: Sendable {
     package let logger: Logger
 
     /// `clock` is the time workflows go by (delays, timeouts, retry pauses); tests pass a manual one.
+    /// `leaseMilliseconds`: how long a claim holds an execution unless renewed (the dispatcher's).
     package init(database: any StorageBackend, schema: SchemaState, logger: Logger, executor: any TaskExecutor,
-         clock: any WorkflowClock = SystemWorkflowClock()) {
+         clock: any WorkflowClock = SystemWorkflowClock(), leaseMilliseconds: Int64 = 60_000) {
         registry = WorkflowRegistry()
         engine = ExecutionEngine(registry: registry, schema: schema, clock: clock)
         requests = HTTPRequestNode(clock: clock)
         dispatcher = Dispatcher(database: database, engine: engine, registry: registry, requests: requests, logger: logger,
-                                counters: counters, executor: executor, clock: clock)
+                                counters: counters, executor: executor, clock: clock, leaseMilliseconds: leaseMilliseconds)
         self.database = database
         self.logger = logger
         self.executor = executor

@@ -114,6 +114,7 @@ import Testing
             var beginWrite: String { "BEGIN" }
             var migrationLock: String? { nil }
             var skippingLockedRows: String { "" }
+            var claimLock: String? { nil }
             func advanceKeySequence(of table: String) -> String? { nil }
             func constant(_ value: Bool) -> String { value ? "TRUE" : "FALSE" }
             func contains(_ column: String, _ text: String, negated: Bool, _ sql: inout SQLBuilder) -> String {

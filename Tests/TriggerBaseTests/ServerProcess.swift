@@ -35,7 +35,11 @@ final class ServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = ["serve", "--port", "0", "--data", self.dataDirectory] + arguments
         var env = ProcessInfo.processInfo.environment
-        if let url = try TestBackend.databaseURL(forDataDirectory: self.dataDirectory) { env["TRIGGERBASE_DATABASE"] = url }
+        if let url = try TestBackend.databaseURL(forDataDirectory: self.dataDirectory) {
+            env["TRIGGERBASE_DATABASE"] = url
+            // A shared database resumes a killed process's executions once its leases lapse.
+            env["TRIGGERBASE_LEASE_SECONDS"] = "2"
+        }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let pipe = Pipe()

@@ -37,6 +37,9 @@ final class TestApp {
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.port = 0
         serverConfiguration.eventLoopCount = 2
+        // A test's client may sit idle while other tests hold every thread of the test process's
+        // cooperative pool (a slower backend makes that longer than the 60 s default).
+        serverConfiguration.idleTimeout = .seconds(600)
         configure(&serverConfiguration)
         server = try HTTPServer(configuration: serverConfiguration, handler: application.handler)
         application.startWorkflows()

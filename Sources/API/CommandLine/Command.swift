@@ -77,6 +77,8 @@ public enum CommandLineInterface {
           --max-pipeline N         pipelined requests queued per connection (default 16)
           --max-write-backlog N    writes waiting for the writer before new writes get 503 (default 2000)
           --max-requests-in-flight N  API requests handled at once before new ones get 503 (default 4096)
+          --lease-seconds N        how long a claim on an execution outlives its process; with
+                                   --database, another process resumes it after that (default 60)
           -h, --help               show this help
 
         """
@@ -97,6 +99,7 @@ public enum CommandLineInterface {
     private static let serveFlags: [String] = [
         "host", "port", "data", "database", "seed", "synchronous", "log-level", "event-loops", "max-head", "max-headers", "max-body",
         "head-timeout", "body-timeout", "idle-timeout", "max-connections", "max-pipeline", "max-write-backlog", "max-requests-in-flight",
+        "lease-seconds",
     ]
 
     private static func parseServe(_ arguments: [String], environment: [String: String]) throws(CommandLineError) -> Command {
@@ -282,6 +285,7 @@ public enum CommandLineInterface {
         if let n = try int("max-pipeline", min: 1) { options.server.maxPipelineDepth = n }
         if let n = try int("max-write-backlog", min: 1) { options.application.maxWriteBacklog = n }
         if let n = try int("max-requests-in-flight", min: 1) { options.application.maxRequestsInFlight = n }
+        if let n = try int("lease-seconds", min: 1, max: 86_400) { options.application.leaseSeconds = n }
         return options
     }
 }

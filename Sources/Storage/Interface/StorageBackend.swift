@@ -1,6 +1,6 @@
 /// The database as the layers above storage hold it: where writes are queued and reads run
-/// (spec 07: Storage). `SQLiteDatabase` is the one implementation today; a PostgreSQL backend
-/// implements the same surface over its own connections.
+/// (spec 07: Storage). `SQLiteDatabase` is the embedded default; `PostgresDatabase` is the one
+/// several processes can share.
 ///
 /// An implementation decides durability and ordering in one place: writes are applied by one
 /// writer per process, each in its own savepoint, many of them committed in one transaction (group
@@ -41,6 +41,16 @@ package protocol StorageBackend: Sendable {
     /// Adds `observer`, called after each successful commit of a write (e.g. to wake the
     /// dispatcher). It must be quick and must not block.
     func addCommitObserver(_ observer: @escaping @Sendable () -> Void)
+
+    /// Whether other processes may write this database at the same time (PostgreSQL). The
+    /// dispatcher then never takes over a lease before it lapses and keeps each execution key to
+    /// one process at a time; caches listen for announcements.
+    var isShared: Bool { get }
+
+    /// Adds `observer`, called when another process announced a change (`Transaction.announce`),
+    /// and with every kind of change after the backend may have missed some (its listening
+    /// connection was lost). Called on a storage thread; it must be quick and must not block.
+    func addAnnouncementObserver(_ observer: @escaping @Sendable (Announcement) -> Void)
 
     /// Writes queued and not yet begun: what a new write would wait behind (load shedding, metrics).
     var writeBacklog: Int { get }

@@ -2,8 +2,8 @@ import Model
 
 /// One transaction as the layers above storage see it: what a write or a read is handed
 /// (`StorageBackend.write`, `StorageBackend.read`). Its stores are the only way to reach the data; none of
-/// them takes SQL. The SQLite connection is the one implementation today; a PostgreSQL backend
-/// implements the same protocol over its own connection, with its own stores and `SQLDialect`.
+/// them takes SQL. SQLite's and PostgreSQL's connections implement it, with the same SQL stores
+/// over their own `SQLDialect`.
 package protocol Transaction: AnyObject {
     /// The records of `catalogue`'s collections, and the join tables of their relations.
     func records(_ catalogue: Catalogue) -> any RecordStore
@@ -24,4 +24,7 @@ package protocol Transaction: AnyObject {
     func afterCommit(_ action: @escaping () -> Void)
     /// Runs `action` if the work of the current write is rolled back, by its own failure or its batch's.
     func onRollback(_ action: @escaping () -> Void)
+    /// Tells the other processes sharing the database of `change` once this transaction commits
+    /// (never if it rolls back); does nothing on a database no other process shares.
+    func announce(_ change: Announcement) throws
 }

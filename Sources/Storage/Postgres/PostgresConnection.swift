@@ -12,7 +12,7 @@ import Foundation
 /// format and mapped to `SQLiteValue` by the column's type.
 final class PostgresConnection {
     /// The `PGconn*`; `nil` once closed.
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     /// Prepared statement names by the SQL text as the caller wrote it.
     private var prepared: [String: String] = [:]
     /// Most prepared statements kept; beyond it the session's statements are deallocated.
@@ -24,6 +24,10 @@ final class PostgresConnection {
     /// Actions waiting for the open transaction's outcome.
     var hooks = TransactionHooks()
 
+    /// Where `announce` notifies; nil: announcing does nothing (a connection that only reads).
+    var announcementChannel: String?
+    /// Changes announced in the open transaction.
+    private var announced: Set<Announcement> = []
     /// Whether a transaction was open after the last statement.
     private var wasInTransaction = false
     /// Session settings run after connecting, and again after a reconnect.
@@ -95,6 +99,9 @@ final class PostgresConnection {
         defer { PQclear(result) }
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
+
+    /// The server process serving this connection (`PQbackendPID`): a notification it sent names it.
+    var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
     /// Whether a transaction is open (or failed and not yet rolled back).
     var isInTransaction: Bool {
@@ -309,6 +316,17 @@ final class PostgresConnection {
 
 extension PostgresConnection: SQLSession {
     var dialect: any SQLDialect { PostgresDialect() }
+
+    /// `pg_notify` on `announcementChannel`, once per change and transaction: PostgreSQL delivers
+    /// it at commit and drops it with a rolled-back savepoint. Outside a transaction it is sent at once.
+    func announce(_ change: Announcement) throws {
+        guard let channel = announcementChannel, !announced.contains(change) else { return }
+        _ = try query("SELECT pg_notify(?, ?)", [.text(channel), .text(change.rawValue)])
+        guard isInTransaction else { return }
+        announced.insert(change)
+        afterCommit { [unowned self] in announced.remove(change) }
+        onRollback { [unowned self] in announced.remove(change) }
+    }
 
     func insert(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> Int64 {
         guard let id = try query(sql + #" RETURNING "id""#, parameters).first?[0].int64 else {

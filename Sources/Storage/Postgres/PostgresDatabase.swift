@@ -33,26 +33,60 @@ public final class PostgresDatabase: ThreadedBackend {
     public let configuration: PostgresConfiguration
     let logger: Logger?
     let threads: SessionThreads<PostgresConnection>
+    private let listener: PostgresListener
 
     static var systemMigrations: [Migration] { PostgresMigrations.all }
 
-    /// Connects the writer and the readers; throws if the server cannot be reached.
+    /// Connects the writer, the readers and the listener; throws if the server cannot be reached.
     public init(configuration: PostgresConfiguration, logger: Logger? = nil) throws(StorageError) {
         self.configuration = configuration
         self.logger = logger
         let url = configuration.url
-        threads = try SessionThreads(
-            readerCount: configuration.readerCount, maxBatchSize: configuration.maxBatchSize,
-            backgroundDelayMicroseconds: configuration.backgroundDelayMicroseconds, logger: logger,
-            openWriter: { () throws(StorageError) in
-                try PostgresConnection(url: url, setup: ["SET synchronous_commit TO on"])
-            },
-            openReader: { () throws(StorageError) in
-                try PostgresConnection(url: url, setup: [
-                    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                ])
-            })
+        let channel = try Self.announcementChannel(url)
+        let listener = PostgresListener(url: url, channel: channel)
+        do {
+            threads = try SessionThreads(
+                readerCount: configuration.readerCount, maxBatchSize: configuration.maxBatchSize,
+                backgroundDelayMicroseconds: configuration.backgroundDelayMicroseconds, logger: logger,
+                openWriter: { () throws(StorageError) in
+                    let writer = try PostgresConnection(url: url, setup: ["SET synchronous_commit TO on"])
+                    writer.announcementChannel = channel
+                    listener.ignoredPID.store(writer.backendPID, ordering: .relaxed)
+                    return writer
+                },
+                openReader: { () throws(StorageError) in
+                    try PostgresConnection(url: url, setup: [
+                        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    ])
+                })
+        } catch {
+            listener.close()
+            throw error
+        }
+        self.listener = listener
     }
 
     deinit { close() }
+
+    /// Other TriggerBase processes may share the database.
+    package var isShared: Bool { true }
+
+    package func addAnnouncementObserver(_ observer: @escaping @Sendable (Announcement) -> Void) {
+        listener.addObserver(observer)
+    }
+
+    /// Stops the listener, then runs what is queued and closes the connections.
+    package func close() {
+        listener.close()
+        threads.close()
+    }
+
+    /// The notification channel of the database and schema `url` names: processes on one database
+    /// but different schemas are different TriggerBases.
+    private static func announcementChannel(_ url: String) throws(StorageError) -> String {
+        let probe = try PostgresConnection(url: url)
+        defer { probe.close() }
+        let schema = try probe.query("SELECT current_schema()").first?[0].string ?? "public"
+        return String("triggerbase." + schema).prefix(63).description
+    }
 }

@@ -19,9 +19,12 @@ package struct PostgresDialect: SQLDialect {
     package var insertionOrder: String { quoted("position") }
 
     package var beginWrite: String { "BEGIN" }
-    /// A transaction-scoped advisory lock of TriggerBase's own number.
-    package var migrationLock: String? { "SELECT pg_advisory_xact_lock(7270113)" }
+    /// A transaction-scoped advisory lock of TriggerBase's own number and the schema's (locks are
+    /// database-wide; TriggerBases in other schemas are none of ours).
+    package var migrationLock: String? { "SELECT pg_advisory_xact_lock(7270113, hashtext(current_schema()))" }
     package var skippingLockedRows: String { " FOR UPDATE SKIP LOCKED" }
+    /// A transaction-scoped advisory lock of the schema, as `migrationLock`'s, tried, not waited for.
+    package var claimLock: String? { "SELECT pg_try_advisory_xact_lock(7270114, hashtext(current_schema()))" }
 
     /// An identity column's sequence does not see explicit ids: it is moved up to one, never down.
     package func advanceKeySequence(of table: String) -> String? {

@@ -58,6 +58,10 @@ package protocol SQLDialect: Sendable {
     /// neither waits for the other's (`FOR UPDATE SKIP LOCKED`); empty where one writer at a time
     /// is all the database allows.
     var skippingLockedRows: String { get }
+    /// A query answering 1 when this transaction may claim executions, 0 when another process is
+    /// claiming (it must not wait: claims share the writer's transaction); nil where one process
+    /// is all the database has.
+    var claimLock: String? { get }
 
     // MARK: Writes
 
@@ -104,6 +108,7 @@ package struct SQLiteDialect: SQLDialect {
     /// AUTOINCREMENT already continues above the largest id ever stored.
     package func advanceKeySequence(of table: String) -> String? { nil }
     package var skippingLockedRows: String { "" }
+    package var claimLock: String? { nil }
 
     package func constant(_ value: Bool) -> String { value ? "1" : "0" }
 

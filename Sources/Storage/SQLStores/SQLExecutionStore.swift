@@ -16,6 +16,7 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
 
     func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, started isStarted: Bool, lease: ExecutionLease?) throws -> Int64 {
         let now: SQLiteValue = .text(Timestamp.now())
+        if lease == nil { try connection.announce(.executionsClaimable) }
         return try connection.insert("""
             INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "startedAt",
                 "leaseOwner", "leaseExpiresAt")
@@ -108,6 +109,7 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
     }
 
     func restart(_ id: Int64) throws {
+        try connection.announce(.executionsClaimable)
         // Below started: the failure statuses (`ExecutionStatus.isFailure`).
         try connection.run("DELETE FROM \"jobs\" WHERE \"executionId\" = ? AND \"status\" < ?", [.integer(id), started])
         try connection.run("""
@@ -118,19 +120,28 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
 
     // MARK: Claims and leases
 
-    func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution] {
+    /// The condition that no owner but `?1` holds an unfinished execution of the row `e`'s key,
+    /// read from the partial index `ix_executions_held_keys` (migration 009): a key runs in one
+    /// process at a time, so its FIFO order and `options.concurrency` hold across processes.
+    private static var keyFree: String { """
+        NOT EXISTS (SELECT 1 FROM "executions" AS "held" WHERE "held"."key" = "e"."key" AND "held"."leaseOwner" IS NOT NULL
+            AND ("held"."status" IS NULL OR "held"."status" = \(ExecutionStatus.started.rawValue)) AND "held"."leaseOwner" <> ?1)
+        """ }
+
+    func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]? {
         guard limit > 0 else { return [] }
+        guard try takeClaimLock() else { return nil }
         // Each branch reads at most `limit` ids from the partial index in id order (queued, then
         // started without a lease); the union keeps the lowest `limit` of both. Where several
         // processes share the database, each branch locks what it read and passes over rows
-        // another claim holds, so no two claims take one execution and neither waits.
+        // another transaction holds.
         let lock = connection.dialect.skippingLockedRows
         let rows = try connection.query("""
             UPDATE "executions" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2 WHERE "id" IN (
-                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" IS NULL
+                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" IS NULL AND \(Self.keyFree)
                     ORDER BY "id" LIMIT ?4\(lock)) AS "queued"
                 UNION ALL
-                SELECT "id" FROM (SELECT "id" FROM "executions" WHERE "leaseOwner" IS NULL AND "status" = ?3
+                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" = ?3 AND \(Self.keyFree)
                     ORDER BY "id" LIMIT ?4\(lock)) AS "unleased"
                 ORDER BY "id" LIMIT ?4)
             RETURNING "id", "workflowId", "key"
@@ -138,18 +149,35 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
         return Self.claimed(rows)
     }
 
-    func claim(_ ids: [Int64], owner: String, leaseUntil: Int64) throws -> [ClaimedExecution] {
+    func claim(_ ids: [Int64], owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]? {
         guard !ids.isEmpty else { return [] }
+        guard try takeClaimLock() else { return nil }
         var claimed: [ClaimedExecution] = []
         for chunk in ids.chunked(500) where !chunk.isEmpty {
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let marks = (0..<chunk.count).map { "?\(4 + $0)" }.joined(separator: ",")
             claimed += Self.claimed(try connection.query("""
-                UPDATE "executions" SET "leaseOwner" = ?, "leaseExpiresAt" = ?
-                WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?) AND ("leaseOwner" IS NULL OR "leaseOwner" = ?)
+                UPDATE "executions" AS "e" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2
+                WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?3) AND ("leaseOwner" IS NULL OR "leaseOwner" = ?1)
+                    AND \(Self.keyFree)
                 RETURNING "id", "workflowId", "key"
-                """, [.text(owner), .integer(leaseUntil)] + chunk.map { .integer($0) } + [started, .text(owner)]))
+                """, [.text(owner), .integer(leaseUntil), started] + chunk.map { .integer($0) }))
         }
         return claimed.sorted { $0.id < $1.id }
+    }
+
+    /// Claims of several processes take turns, so two never both find a key free; false when
+    /// another process is claiming right now (nobody waits: try again shortly).
+    private func takeClaimLock() throws -> Bool {
+        guard let lock = connection.dialect.claimLock else { return true }
+        return try connection.query(lock).first?[0].int == 1
+    }
+
+    func holdsLease(_ id: Int64, owner: String) throws -> Bool {
+        // An UPDATE, not a SELECT: it locks the row until the step commits, so no other process
+        // frees the lease between this check and the step's writes.
+        try connection.run("""
+            UPDATE "executions" SET "leaseOwner" = "leaseOwner" WHERE "id" = ? AND "leaseOwner" = ?
+            """, [.integer(id), .text(owner)]) == 1
     }
 
     func renewLeases(owner: String, leaseUntil: Int64) throws -> Int {
@@ -159,16 +187,20 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
     }
 
     func releaseLeases(owner: String) throws -> Int {
-        try connection.run("""
+        let released = try connection.run("""
             UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" = ?
             """, [started, .text(owner)])
+        if released > 0 { try connection.announce(.executionsClaimable) }
+        return released
     }
 
     func releaseExpiredLeases(now: Int64, sparing owner: String) throws -> Int {
-        try connection.run("""
+        let released = try connection.run("""
             UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL
             WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" <> ? AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ?)
             """, [started, .text(owner), .integer(now)])
+        if released > 0 { try connection.announce(.executionsClaimable) }
+        return released
     }
 
     func lease(of id: Int64) throws -> ExecutionLease? {

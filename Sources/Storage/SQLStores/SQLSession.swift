@@ -78,6 +78,9 @@ extension SQLSession {
 extension SQLiteConnection: SQLSession {
     var dialect: any SQLDialect { SQLiteDialect() }
 
+    /// Nobody else shares a SQLite database (one writer): there is no one to tell.
+    func announce(_ change: Announcement) throws {}
+
     func insert(_ sql: String, _ parameters: [SQLiteValue]) throws(StorageError) -> Int64 {
         try run(sql, parameters)
         return lastInsertRowID

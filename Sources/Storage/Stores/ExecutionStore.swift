@@ -147,11 +147,21 @@ package protocol ExecutionStore {
     /// Leases to `owner`, until `leaseUntil`, up to `limit` executions that are queued or started
     /// and that nobody has claimed (never claimed, released, or restarted), oldest (lowest id)
     /// first, and returns them in that order. One statement for the whole batch.
-    func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]
+    ///
+    /// An execution whose key has an unfinished execution leased to another owner is left alone:
+    /// a key runs in one process at a time. Nil when another process is claiming at this moment
+    /// (on a shared database): nothing was claimed; try again shortly.
+    func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]?
 
     /// Leases to `owner` those of `ids` that are queued or started and unclaimed or already
-    /// `owner`'s (an execution handed back to the dispatcher: retried, say), in id order.
-    func claim(_ ids: [Int64], owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]
+    /// `owner`'s (an execution handed back to the dispatcher: retried, say), in id order, under
+    /// the same key rule as `claim(limit:owner:leaseUntil:)`; nil likewise.
+    func claim(_ ids: [Int64], owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]?
+
+    /// Whether `owner` still holds the lease of execution `id`, keeping it so until the
+    /// transaction ends: a step writes only under its own lease (the owner, unique to one process
+    /// start, is the fencing token, checked by the database in the step's own transaction).
+    func holdsLease(_ id: Int64, owner: String) throws -> Bool
 
     /// Moves the lease of every queued or started execution `owner` holds to `leaseUntil`;
     /// returns how many it holds.
