@@ -48,7 +48,10 @@ public final class Application: Sendable {
     private let recordWorkflows: RecordWorkflowService
     private let recordWorkflowDefinitions: RecordWorkflowDefinitionService
     package let workflowRuntime: WorkflowRuntime
-    package let authCache = AuthCache()
+    package let authCache: AuthCache
+    /// How long another process's revocation may take to reach this one at worst (its
+    /// announcement normally arrives at once): the auth cache's `maxAge` on a shared database.
+    package static let sharedAuthCacheSeconds = 5.0
     /// The only place passwords are hashed or verified (never the writer or an event loop).
     package let passwordHasher: PasswordHasher
     package let signInThrottle: SignInThrottle
@@ -65,6 +68,7 @@ public final class Application: Sendable {
         signInThrottle = SignInThrottle(limits: configuration.signIn)
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         database = try Self.openDatabase(configuration, logger: logger)
+        authCache = AuthCache(maxAge: database.isShared ? Self.sharedAuthCacheSeconds : nil)
         do {
             try database.migrate()
             // Start-up is synchronous: the catalogue is read blocking, before any request can come.
@@ -89,9 +93,34 @@ public final class Application: Sendable {
                                     directStart: directStart)
         executions = ExecutionService(database: database, resources: resources, workflows: workflowRuntime)
         health = HealthProbe(database: database)
+        followOtherProcesses()
         health.start()
         try runBlocking { [database, logger] in
             try await Bootstrap.ensureRoot(database: database, dataDirectory: configuration.dataDirectory, logger: logger)
+        }
+    }
+
+    /// On a shared database, what other processes change reaches this one's caches: the auth
+    /// cache is cleared, the catalogue and the workflow registry are read again in a write (so the
+    /// writer's view moves with them). Claimable executions are the dispatcher's to hear.
+    private func followOtherProcesses() {
+        let database = self.database, authCache = self.authCache, schema = self.schema
+        let registry = workflowRuntime.registry, logger = self.logger
+        database.addAnnouncementObserver { change in
+            switch change {
+            case .identitiesChanged:
+                authCache.invalidate()
+            case .catalogueChanged:
+                database.write(background: true, { try schema.reload(connection: $0) }) { result in
+                    if case .failure(let error) = result { logger.error("cannot reload the catalogue", ["error": .string("\(error)")]) }
+                }
+            case .workflowsChanged:
+                database.write(background: true, { try registry.reload($0) }) { result in
+                    if case .failure(let error) = result { logger.error("cannot reload the workflows", ["error": .string("\(error)")]) }
+                }
+            case .executionsClaimable:
+                break
+            }
         }
     }
 

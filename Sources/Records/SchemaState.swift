@@ -38,6 +38,12 @@ package final class SchemaState: Sendable {
         }
     }
 
+    /// Takes the catalogue the database holds now, inside a write (another process changed it):
+    /// the writer's view at once, requests' once the write commits.
+    package func reload(connection: any Transaction) throws {
+        stage(try connection.schema.catalogue(), connection: connection)
+    }
+
     /// Creates collections inside a write; a name the writer's view already holds (one created
     /// earlier in the same batch, say) is 409 `COLLECTION_EXISTS`.
     package func create(_ definitions: [CollectionDefinition], connection: any Transaction) throws -> Catalogue {

@@ -14,7 +14,14 @@ enum TestBackend {
 
     /// The `--database` URL for the data folder `directory` (creating its schema), or nil on SQLite.
     static func databaseURL(forDataDirectory directory: String) throws -> String? {
-        guard isPostgres, let server = postgresServer else { return nil }
+        guard isPostgres else { return nil }
+        return try postgresURL(forDataDirectory: directory)
+    }
+
+    /// A URL of the PostgreSQL server on a schema named after `directory` (created if need be),
+    /// whichever backend the suite runs on; nil without a server.
+    static func postgresURL(forDataDirectory directory: String) throws -> String? {
+        guard let server = postgresServer else { return nil }
         let schema = schemaName(directory)
         let admin = try PostgresConnection(url: server)
         defer { admin.close() }
@@ -23,8 +30,8 @@ enum TestBackend {
     }
 
     /// Drops the schema of `directory`'s data (PostgreSQL only).
-    static func dropDatabase(forDataDirectory directory: String) {
-        guard isPostgres, let server = postgresServer, let admin = try? PostgresConnection(url: server) else { return }
+    static func dropDatabase(forDataDirectory directory: String, always: Bool = false) {
+        guard isPostgres || always, let server = postgresServer, let admin = try? PostgresConnection(url: server) else { return }
         try? admin.execute("DROP SCHEMA IF EXISTS \"\(schemaName(directory))\" CASCADE")
         admin.close()
     }

@@ -195,9 +195,12 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
     }
 
     func releaseExpiredLeases(now: Int64, sparing owner: String) throws -> Int {
+        // Rows another transaction has locked are passed over: their owner is writing them, so it
+        // lives, and waiting for it while holding the rows already freed could deadlock with it.
         let released = try connection.run("""
-            UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL
-            WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" <> ? AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ?)
+            UPDATE "executions" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL WHERE "id" IN (
+                SELECT "id" FROM "executions"
+                WHERE ("status" IS NULL OR "status" = ?) AND "leaseOwner" <> ? AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ?)\(connection.dialect.skippingLockedRows))
             """, [started, .text(owner), .integer(now)])
         if released > 0 { try connection.announce(.executionsClaimable) }
         return released

@@ -37,9 +37,10 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func insertUser(username: String, email: String?, nickname: String?, passwordHash: String?, at now: String) throws -> Int64 {
+        try connection.announce(.identitiesChanged)
         // In a savepoint of its own: a taken name is an answer callers go on from, and a failed
         // statement would leave a PostgreSQL transaction unusable.
-        try connection.inSavepoint {
+        return try connection.inSavepoint {
             try connection.insert("""
                 INSERT INTO "users" ("createdAt", "updatedAt", "username", "email", "nickname", "password") VALUES (?, ?, ?, ?, ?, ?)
                 """, [.text(now), .text(now), .text(username), Self.text(email), Self.text(nickname), Self.text(passwordHash)])
@@ -47,6 +48,7 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func updateUser(id: Int64, _ changes: UserChanges, at now: String) throws {
+        try connection.announce(.identitiesChanged)
         var sets = ["\"updatedAt\" = ?"]
         var parameters: [SQLiteValue] = [.text(now)]
         if let email = changes.email { sets.append("\"email\" = ?"); parameters.append(Self.text(email)) }
@@ -56,7 +58,8 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func deleteUser(id: Int64) throws -> Int {
-        try connection.run("DELETE FROM \"users\" WHERE \"id\" = ?", [.integer(id)])
+        try connection.announce(.identitiesChanged)
+        return try connection.run("DELETE FROM \"users\" WHERE \"id\" = ?", [.integer(id)])
     }
 
     // MARK: Roles
@@ -76,6 +79,7 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func saveRole(name: String, title: String?, permissions: String, at now: String) throws {
+        try connection.announce(.identitiesChanged)
         try connection.run("""
             INSERT INTO "roles" ("name", "title", "permissions", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?)
             ON CONFLICT("name") DO UPDATE SET "permissions" = excluded."permissions",
@@ -84,6 +88,7 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func deleteRole(named name: String) throws {
+        try connection.announce(.identitiesChanged)
         try connection.run("DELETE FROM \"roles\" WHERE \"name\" = ?", [.text(name)])
     }
 
@@ -105,11 +110,13 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func addRoleHolding(userID: Int64, role: String, isDefault: Bool) throws {
+        try connection.announce(.identitiesChanged)
         try connection.run("INSERT INTO \"userRoles\" (\"userId\", \"roleName\", \"isDefault\") VALUES (?, ?, ?)",
                            [.integer(userID), .text(role), .integer(isDefault ? 1 : 0)])
     }
 
     func removeRoleHoldings(userID: Int64) throws {
+        try connection.announce(.identitiesChanged)
         try connection.run("DELETE FROM \"userRoles\" WHERE \"userId\" = ?", [.integer(userID)])
     }
 
@@ -131,6 +138,7 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func revokeToken(id: Int64, at now: String) throws {
+        try connection.announce(.identitiesChanged)
         try connection.run("UPDATE \"tokens\" SET \"revokedAt\" = ? WHERE \"id\" = ?", [.text(now), .integer(id)])
     }
 
@@ -145,7 +153,8 @@ struct SQLIdentityStore<Session: SQLSession>: IdentityStore {
     }
 
     func revokeAPIKey(id: Int64, holder: Int64?, at now: String) throws -> Int {
-        try connection.run("""
+        try connection.announce(.identitiesChanged)
+        return try connection.run("""
             UPDATE "tokens" SET "revokedAt" = ? WHERE "id" = ? AND "role" IS NOT NULL AND "revokedAt" IS NULL AND ("userId" = ? OR ?)
             """, [.text(now), .integer(id), .integer(holder ?? 0), .integer(holder == nil ? 1 : 0)])
     }

@@ -23,10 +23,12 @@ struct SQLSchemaStore<Session: SQLSession>: SchemaStore {
     }
 
     func migrate(from old: Catalogue, to new: Catalogue) throws {
+        try connection.announce(.catalogueChanged)
         for statement in builder.statements(from: old, to: new) { try connection.execute(statement) }
     }
 
     func saveDefinition(_ definition: JSON, of name: String, createdAt: String) throws {
+        try connection.announce(.catalogueChanged)
         try connection.run("""
             INSERT INTO "collections" ("name", "definition", "createdAt") VALUES (?, ?, ?)
             ON CONFLICT("name") DO UPDATE SET "definition" = excluded."definition"
@@ -34,11 +36,13 @@ struct SQLSchemaStore<Session: SQLSession>: SchemaStore {
     }
 
     func dropCollection(_ name: String, joinTables: [String]) throws {
+        try connection.announce(.catalogueChanged)
         for statement in builder.dropStatements(name, joinTables: joinTables) { try connection.execute(statement) }
         try connection.run("DELETE FROM \"collections\" WHERE \"name\" = ?", [.text(name)])
     }
 
     func dropField(_ name: String, of collection: String, definition: JSON) throws {
+        try connection.announce(.catalogueChanged)
         for statement in builder.dropFieldStatements(name, of: collection) { try connection.execute(statement) }
         try connection.run("UPDATE \"collections\" SET \"definition\" = ? WHERE \"name\" = ?",
                            [.text(definition.serialized()), .text(collection)])

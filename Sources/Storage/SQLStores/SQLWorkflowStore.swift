@@ -28,6 +28,7 @@ struct SQLWorkflowStore<Session: SQLSession>: WorkflowStore {
     }
 
     func insertVersion(_ content: WorkflowDefinition, versionNumber: Int64, actorID: Int64?) throws -> Int64 {
+        try connection.announce(.workflowsChanged)
         let now = Timestamp.now()
         let actor: SQLiteValue = actorID.map { .integer($0) } ?? .null
         return try connection.insert("""
@@ -37,6 +38,7 @@ struct SQLWorkflowStore<Session: SQLSession>: WorkflowStore {
     }
 
     func updateVersion(_ id: Int64, _ content: WorkflowDefinition, actorID: Int64?) throws {
+        try connection.announce(.workflowsChanged)
         try connection.run("""
             UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
                 "updatedAt" = ?, "updatedById" = ? WHERE "id" = ?
@@ -44,6 +46,7 @@ struct SQLWorkflowStore<Session: SQLSession>: WorkflowStore {
     }
 
     func replaceContent(_ id: Int64, _ content: WorkflowDefinition) throws {
+        try connection.announce(.workflowsChanged)
         try connection.run("""
             UPDATE "workflows" SET "title" = ?, "type" = ?, "enabled" = ?, "sync" = ?, "config" = ?, "options" = ?, "nodes" = ?,
                 "updatedAt" = ? WHERE "id" = ?
@@ -59,12 +62,14 @@ struct SQLWorkflowStore<Session: SQLSession>: WorkflowStore {
     }
 
     func makeCurrent(_ id: Int64, key: String) throws {
+        try connection.announce(.workflowsChanged)
         try connection.run("UPDATE \"workflows\" SET \"current\" = NULL, \"enabled\" = 0 WHERE \"key\" = ? AND \"id\" <> ?", [.text(key), .integer(id)])
         try connection.run("UPDATE \"workflows\" SET \"current\" = 1 WHERE \"id\" = ?", [.integer(id)])
     }
 
     func deleteVersion(_ id: Int64) throws -> Int {
-        try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
+        try connection.announce(.workflowsChanged)
+        return try connection.run("DELETE FROM \"workflows\" WHERE \"id\" = ?", [.integer(id)])
     }
 
     func summaries() throws -> [VersionSummary] {
