@@ -120,10 +120,16 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
 
     // MARK: Claims and leases
 
-    /// The condition that no owner but `?1` holds an unfinished execution of the row `e`'s key,
-    /// read from the partial index `ix_executions_held_keys` (migration 009): a key runs in one
-    /// process at a time, so its FIFO order and `options.concurrency` hold across processes.
-    private static var keyFree: String { """
+    /// Where several processes claim (`SQLDialect.claimLock`), the condition that no owner but
+    /// `?1` holds an unfinished execution of the row `e`'s key, read from the partial index
+    /// `ix_executions_held_keys` (PostgreSQL's migration 009): a key runs in one process at a time,
+    /// so its FIFO order and `options.concurrency` hold across processes. Elsewhere the only other
+    /// owners are processes that ended, and nothing is added.
+    private var keyFree: String {
+        connection.dialect.claimLock == nil ? "" : " AND " + Self.keyFreeCondition
+    }
+
+    private static var keyFreeCondition: String { """
         NOT EXISTS (SELECT 1 FROM "executions" AS "held" WHERE "held"."key" = "e"."key" AND "held"."leaseOwner" IS NOT NULL
             AND ("held"."status" IS NULL OR "held"."status" = \(ExecutionStatus.started.rawValue)) AND "held"."leaseOwner" <> ?1)
         """ }
@@ -138,10 +144,10 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
         let lock = connection.dialect.skippingLockedRows
         let rows = try connection.query("""
             UPDATE "executions" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2 WHERE "id" IN (
-                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" IS NULL AND \(Self.keyFree)
+                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" IS NULL\(keyFree)
                     ORDER BY "id" LIMIT ?4\(lock)) AS "queued"
                 UNION ALL
-                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" = ?3 AND \(Self.keyFree)
+                SELECT "id" FROM (SELECT "id" FROM "executions" AS "e" WHERE "leaseOwner" IS NULL AND "status" = ?3\(keyFree)
                     ORDER BY "id" LIMIT ?4\(lock)) AS "unleased"
                 ORDER BY "id" LIMIT ?4)
             RETURNING "id", "workflowId", "key"
@@ -157,8 +163,7 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
             let marks = (0..<chunk.count).map { "?\(4 + $0)" }.joined(separator: ",")
             claimed += Self.claimed(try connection.query("""
                 UPDATE "executions" AS "e" SET "leaseOwner" = ?1, "leaseExpiresAt" = ?2
-                WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?3) AND ("leaseOwner" IS NULL OR "leaseOwner" = ?1)
-                    AND \(Self.keyFree)
+                WHERE "id" IN (\(marks)) AND ("status" IS NULL OR "status" = ?3) AND ("leaseOwner" IS NULL OR "leaseOwner" = ?1)\(keyFree)
                 RETURNING "id", "workflowId", "key"
                 """, [.text(owner), .integer(leaseUntil), started] + chunk.map { .integer($0) }))
         }

@@ -148,9 +148,9 @@ package protocol ExecutionStore {
     /// and that nobody has claimed (never claimed, released, or restarted), oldest (lowest id)
     /// first, and returns them in that order. One statement for the whole batch.
     ///
-    /// An execution whose key has an unfinished execution leased to another owner is left alone:
-    /// a key runs in one process at a time. Nil when another process is claiming at this moment
-    /// (on a shared database): nothing was claimed; try again shortly.
+    /// On a database several processes share, an execution whose key has an unfinished execution
+    /// leased to another owner is left alone: a key runs in one process at a time. Nil when another
+    /// process is claiming at this moment: nothing was claimed; try again shortly.
     func claim(limit: Int, owner: String, leaseUntil: Int64) throws -> [ClaimedExecution]?
 
     /// Leases to `owner` those of `ids` that are queued or started and unclaimed or already
