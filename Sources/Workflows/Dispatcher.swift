@@ -1,3 +1,4 @@
+import JSON
 import Logging
 import Model
 import Storage
@@ -106,9 +107,12 @@ package actor Dispatcher {
         package var lastError: String? = nil
         /// The retries are spent: the next write ends the execution `failed`.
         package var exhausted = false
+        /// The context the write that queued it stored (an adopted execution): its steps need not
+        /// read and parse it again. The context never changes.
+        package var context: JSON? = nil
 
         /// The same execution, on to its next step.
-        package var advanced: Entry { Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries) }
+        package var advanced: Entry { Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries, context: context) }
     }
 
     private struct KeyQueue {
@@ -180,7 +184,8 @@ package actor Dispatcher {
         connection.afterCommit {
             self.adoptions.withLock { $0.reserved -= 1 }
             guard let id = adoption.id else { return }
-            self.post(.claimed([Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries)]))
+            self.post(.claimed([Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries,
+                                      context: adoption.context)]))
         }
         connection.onRollback { self.adoptions.withLock { $0.reserved -= 1 } }
         return adoption
@@ -190,11 +195,15 @@ package actor Dispatcher {
     package final class Adoption {
         package let lease: ExecutionLease
         fileprivate var id: Int64?
+        fileprivate var context: JSON?
 
         fileprivate init(lease: ExecutionLease) { self.lease = lease }
 
-        /// The row is inserted: it joins the dispatcher's queue once the write commits.
-        package func adopt(_ id: Int64) { self.id = id }
+        /// The row is inserted with `context`: it joins the dispatcher's queue once the write commits.
+        package func adopt(_ id: Int64, context: JSON) {
+            self.id = id
+            self.context = context
+        }
     }
 
     /// A lease for an execution this process starts itself (a sync one), from now.
@@ -406,7 +415,8 @@ package actor Dispatcher {
                                                       connection: connection)
             }
             let attempts = entry.failures > 0 ? ExecutionEngine.Attempts(count: entry.failures + 1, lastError: entry.lastError ?? "") : nil
-            return try engine.advance(entry.id, completing: entry.completing, attempts: attempts, connection: connection)
+            return try engine.advance(entry.id, completing: entry.completing, attempts: attempts, context: entry.context,
+                                      connection: connection)
         }) { result in
             self.post(.stepped(entry, result))
         }

@@ -66,9 +66,14 @@ package struct ExecutionEngine: Sendable {
 
     /// Takes execution `id` as far as it can go inside the current write job.
     /// `attempts` are the tries of a write step that failed before this one (from the dispatcher).
-    package func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, connection: any Transaction) throws -> Advance {
+    /// `context`, when the caller has it (the write that queued the execution built it), saves
+    /// reading and parsing it again; the rest of the row is read as always.
+    package func advance(_ id: Int64, completing: NodeResult? = nil, attempts: Attempts? = nil, context: JSON? = nil,
+                         connection: any Transaction) throws -> Advance {
         let store = connection.executions
-        guard let row = try store.execution(id) else { return Advance(step: .finished(.canceled, byEnd: false)) }
+        guard let row = try context.map({ try store.execution(id, context: $0) }) ?? store.execution(id) else {
+            return Advance(step: .finished(.canceled, byEnd: false))
+        }
         if let status = row.status, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }

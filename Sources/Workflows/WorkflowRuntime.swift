@@ -90,7 +90,7 @@ package final class WorkflowRuntime: Sendable {
         if let adoption = dispatcher.adoption(of: version, in: connection) {
             let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
                                        started: false, lease: adoption.lease)
-            adoption.adopt(id)
+            adoption.adopt(id, context: context)
             return (id, false)
         }
         let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,

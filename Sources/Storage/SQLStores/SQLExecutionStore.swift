@@ -34,6 +34,13 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
                             context: row[2].string.flatMap { try? JSON.parse($0) } ?? .null, startedAt: row[3].string)
     }
 
+    func execution(_ id: Int64, context: JSON) throws -> ExecutionRow? {
+        guard let row = try connection.query("""
+            SELECT "workflowId", "status", "startedAt" FROM "executions" WHERE "id" = ?
+            """, [.integer(id)]).first else { return nil }
+        return ExecutionRow(id: id, workflowID: row[0].int64 ?? 0, status: row[1].int64, context: context, startedAt: row[2].string)
+    }
+
     func status(of id: Int64) throws -> Int64?? {
         guard let row = try connection.query("SELECT \"status\" FROM \"executions\" WHERE \"id\" = ?", [.integer(id)]).first else { return nil }
         return .some(row[0].int64)

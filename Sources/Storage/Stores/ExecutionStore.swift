@@ -101,6 +101,9 @@ package protocol ExecutionStore {
 
     /// Execution `id`, or nil if there is none.
     func execution(_ id: Int64) throws -> ExecutionRow?
+    /// Execution `id` with `context` as its context, reading only the rest of the row (the
+    /// caller has the context already: the write that queued it built it).
+    func execution(_ id: Int64, context: JSON) throws -> ExecutionRow?
 
     /// The stored status of execution `id`: nil when there is no such execution, `.some(nil)`
     /// while it is queued.
