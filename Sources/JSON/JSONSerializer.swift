@@ -41,28 +41,36 @@ extension JSON {
     }
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(34)
-        // Fast path: nothing to escape.
-        if !s.utf8.contains(where: { $0 < 32 || $0 == 34 || $0 == 92 }) {
-            out.append(contentsOf: s.utf8)
+        var text = s
+        // One pass over the contiguous UTF-8: runs that need no escape are copied whole.
+        text.withUTF8 { bytes in
             out.append(34)
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case 34: out += [92, 34]
-            case 92: out += [92, 92]
-            case 10: out += [92, 110]
-            case 13: out += [92, 114]
-            case 9: out += [92, 116]
-            case 8: out += [92, 98]
-            case 12: out += [92, 102]
-            case 0..<32:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
+            var start = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 32 || byte == 34 || byte == 92 else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                appendEscape(byte, to: &out)
+                start = index + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+            out.append(34)
         }
-        out.append(34)
+    }
+
+    private static func appendEscape(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case 34: out += [92, 34]
+        case 92: out += [92, 92]
+        case 10: out += [92, 110]
+        case 13: out += [92, 114]
+        case 9: out += [92, 116]
+        case 8: out += [92, 98]
+        case 12: out += [92, 102]
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            out += [92, 117, 48, 48, digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+        }
     }
 }
