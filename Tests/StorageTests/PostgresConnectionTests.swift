@@ -26,6 +26,8 @@ struct PostgresConnectionTests {
     @Test func questionMarksBecomeNumberedParametersOutsideQuotes() {
         #expect(PostgresConnection.numberingPlaceholders(#"SELECT "a?" FROM t WHERE b = ? AND c = '?' AND d IN (?, ?)"#)
                 == #"SELECT "a?" FROM t WHERE b = $1 AND c = '?' AND d IN ($2, $3)"#)
+        #expect(PostgresConnection.numberingPlaceholders(#"UPDATE t SET a = ?1 WHERE b = ?12 AND c <> ?1 AND d = '?3'"#)
+                == #"UPDATE t SET a = $1 WHERE b = $12 AND c <> $1 AND d = '?3'"#, "SQLite's numbered form keeps its numbers")
     }
 
     @Test func valuesRoundTripWithTheirTypes() throws {

@@ -156,39 +156,37 @@ final class PostgresConnection {
         return name
     }
 
-    /// `sql` with each `?` outside quotes replaced by `$1`, `$2`, … in order, and each `?N` by `$N`.
+    /// `sql` with each `?` outside quotes replaced by `$1`, `$2`, … in order, and each `?N`
+    /// (SQLite's numbered form) by `$N`.
     static func numberingPlaceholders(_ sql: String) -> String {
-        var out = ""
-        out.reserveCapacity(sql.utf8.count + 8)
-        var number = 0
-        var quote: Character?
-        var afterMark = false
-        for character in sql {
-            if afterMark {
-                afterMark = false
-                if character.isASCII, character.isNumber {
-                    out.removeLast("$\(number)".count)
-                    number -= 1
-                    out += "$"
-                    out.append(character)
-                    continue
-                }
-            }
+        let bytes = Array(sql.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 8)
+        var number = 0, quote: UInt8?, index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if let open = quote {
-                if character == open { quote = nil }
-                out.append(character)
-            } else if character == "'" || character == "\"" {
-                quote = character
-                out.append(character)
-            } else if character == "?" {
-                number += 1
-                out += "$\(number)"
-                afterMark = true
+                if byte == open { quote = nil }
+                out.append(byte)
+            } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                quote = byte
+                out.append(byte)
+            } else if byte == UInt8(ascii: "?") {
+                out.append(UInt8(ascii: "$"))
+                let digits = bytes[index...].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                if digits.isEmpty {
+                    number += 1
+                    out += Array(String(number).utf8)
+                } else {
+                    out += digits
+                    index += digits.count
+                }
             } else {
-                out.append(character)
+                out.append(byte)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Calls `body` with a C array of pointers into `texts` (NULL for a SQL `NULL`).
