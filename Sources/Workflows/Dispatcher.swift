@@ -86,6 +86,9 @@ package actor Dispatcher {
         var unclaimedInTable = true
         /// Adoptions whose write has not committed or rolled back yet.
         var reserved = 0
+        /// Executions claimed or adopted (from the claim's write on, or the adoption's commit on)
+        /// that have not reached the queue yet, so `held` does not count them.
+        var promised = 0
     }
 
     private enum Arrival {
@@ -170,40 +173,77 @@ package actor Dispatcher {
     /// dispatcher (`Adoption.lease`) and joins its queue right after the commit, with no claim — a
     /// triggered create costs one write, not three. Nil means: insert it unclaimed and call
     /// `noteQueued`. Call on the writer thread, inside the write.
+    ///
+    /// When the dispatcher holds nothing and expects nothing (no execution of any key is waiting,
+    /// running, claimed or adopted), an execution of a storage-only version may instead run whole
+    /// in this write (`Adoption.mayRunHere`): nothing older of its key can be waiting for a turn.
     package nonisolated func adoption(of version: WorkflowVersion, in connection: any Transaction) -> Adoption? {
         guard !database.isShared else { return nil }
         let limit = maxInFlight, held = self.held.load(ordering: .relaxed)
-        let reserved = adoptions.withLock { state -> Bool in
-            guard state.accepting, !state.unclaimedInTable, held + state.reserved < limit else { return false }
+        let granted = adoptions.withLock { state -> (Bool, idle: Bool) in
+            guard state.accepting, !state.unclaimedInTable, held + state.reserved < limit else { return (false, false) }
+            let idle = held == 0 && state.reserved == 0 && state.promised == 0
             state.reserved += 1
-            return true
+            return (true, idle)
         }
-        guard reserved else { return nil }
-        let adoption = Adoption(lease: newLease())
+        guard granted.0 else { return nil }
+        let adoption = Adoption(lease: newLease(), mayRunHere: granted.idle && version.isLocal, dispatcher: self)
         let key = version.key, isLocal = version.isLocal, concurrency = version.concurrency, retries = version.retries
         connection.afterCommit {
-            self.adoptions.withLock { $0.reserved -= 1 }
+            guard !adoption.settled else { return }
+            self.adoptions.withLock { state in
+                state.reserved -= 1
+                if adoption.id != nil { state.promised += 1 }
+            }
             guard let id = adoption.id else { return }
             self.post(.claimed([Entry(id: id, key: key, isLocal: isLocal, concurrency: concurrency, retries: retries,
                                       context: adoption.context)]))
         }
-        connection.onRollback { self.adoptions.withLock { $0.reserved -= 1 } }
+        connection.onRollback {
+            guard !adoption.settled else { return }
+            self.adoptions.withLock { $0.reserved -= 1 }
+        }
         return adoption
     }
 
-    /// See `Dispatcher.adoption(of:in:)`: the lease to insert the row under, then `adopt` its id.
+    /// See `Dispatcher.adoption(of:in:)`: the lease to insert the row under, then `adopt` its id,
+    /// or, when `mayRunHere` and its run in the write finished it, `ranHere`. Writer thread only.
     package final class Adoption {
         package let lease: ExecutionLease
+        /// The execution may run whole in the write that queues it (see `adoption(of:in:)`).
+        package let mayRunHere: Bool
+        private let dispatcher: Dispatcher
         fileprivate var id: Int64?
         fileprivate var context: JSON?
+        /// The reservation was given back already (`ranHere`).
+        fileprivate var settled = false
 
-        fileprivate init(lease: ExecutionLease) { self.lease = lease }
+        fileprivate init(lease: ExecutionLease, mayRunHere: Bool, dispatcher: Dispatcher) {
+            self.lease = lease
+            self.mayRunHere = mayRunHere
+            self.dispatcher = dispatcher
+        }
 
         /// The row is inserted with `context`: it joins the dispatcher's queue once the write commits.
         package func adopt(_ id: Int64, context: JSON) {
             self.id = id
             self.context = context
         }
+
+        /// The execution ended in the write that queued it: its place is free at once, so the
+        /// next execution queued in the same batch may run in its write too.
+        package func ranHere() {
+            guard !settled else { return }
+            settled = true
+            dispatcher.adoptions.withLock { $0.reserved -= 1 }
+        }
+    }
+
+    /// Inside a write that claimed `count` executions: they count as expected (no execution runs in
+    /// a write meanwhile) until they reach the queue, or the claim rolls back.
+    private nonisolated func notePromised(_ count: Int, in connection: any Transaction) {
+        adoptions.withLock { $0.promised += count }
+        connection.onRollback { self.adoptions.withLock { $0.promised -= count } }
     }
 
     /// A lease for an execution this process starts itself (a sync one), from now.
@@ -275,6 +315,7 @@ package actor Dispatcher {
             let claimed = try await database.write { connection -> Bool in
                 guard let found = try connection.executions.claim(ids, owner: owner, leaseUntil: until) else { return false }
                 let entries = try Self.entries(found, registry: registry, connection: connection)
+                self.notePromised(entries.count, in: connection)
                 connection.afterCommit { self.post(.claimed(entries)) }
                 return true
             }
@@ -323,6 +364,7 @@ package actor Dispatcher {
                 claimed = try await database.write { connection -> Int? in
                     guard let found = try connection.executions.claim(limit: batch, owner: owner, leaseUntil: until) else { return nil }
                     let entries = try Self.entries(found, registry: registry, connection: connection)
+                    self.notePromised(entries.count, in: connection)
                     if found.count < batch { self.noteSwept(in: connection) }
                     // Through the inbox, behind what earlier commits handed over: per-key order holds.
                     connection.afterCommit { self.post(.claimed(entries)) }
@@ -371,6 +413,7 @@ package actor Dispatcher {
             queues[entry.key]!.pending.append(entry)
         }
         publishDepth()
+        adoptions.withLock { $0.promised -= entries.count }
     }
 
     // MARK: Running

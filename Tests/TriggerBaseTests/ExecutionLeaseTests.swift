@@ -189,23 +189,67 @@ import Testing
         }
     }
 
-    /// An async execution queued while the dispatcher has room is inserted leased to it and taken
-    /// after the commit without a claim: the create and the workflow's one step are the only writes.
-    @Test func anExecutionQueuedWithRoomIsAdoptedWithoutAClaim() throws {
+    /// An execution of a storage-only workflow queued while the dispatcher holds nothing runs in
+    /// the write that queued it: when the create answers, its execution has ended and its record
+    /// is written, and that write was the only one.
+    @Test func aLocalExecutionQueuedWhileIdleRunsInTheWriteThatQueuedIt() throws {
         try withTestApp(seed: ExecutionSeeds.blog) { app in
             let client = try app.client()
             try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
             let database = app.application.database
             _ = try client.awaitExecution(try client.fire("log", #"{"title":"warm-up"}"#)[0])
             let before = database.writeStatistics.writes
-            let id = try client.fire("log", #"{"title":"adopted"}"#)[0]
-            #expect(try client.awaitExecution(id)["statusName"] == "resolved")
+            let id = try client.fire("log", #"{"title":"in the write"}"#)[0]
+            let row = try app.rows("SELECT status, leaseOwner FROM executions WHERE id = \(id)")[0]
             if database.isShared {
+                #expect(try client.awaitExecution(id)["statusName"] == "resolved")
                 #expect(database.writeStatistics.writes - before == 3, "shared: nothing is adopted, so a claim comes between")
             } else {
-                #expect(database.writeStatistics.writes - before == 2, "the create, then the step: no claim in between")
+                #expect(row["status"] == String(ExecutionStatus.resolved.rawValue), "ended before the answer")
+                #expect(try app.rows("SELECT message FROM logs ORDER BY id").map { $0["message"]! } == ["warm-up", "in the write"])
+                #expect(database.writeStatistics.writes - before == 1, "the create and its workflow: one write")
+                #expect(row["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
             }
-            #expect(try app.rows("SELECT leaseOwner FROM executions WHERE id = \(id)")[0]["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
+        }
+    }
+
+    /// An execution that waits outside the writer (a request node) is inserted leased to the
+    /// dispatcher and taken after the commit without a claim: the create and the workflow's two
+    /// steps (send, then store the answer) are the only writes.
+    @Test func anExecutionThatWaitsIsAdoptedWithoutAClaim() throws {
+        let receiver = try WebhookReceiver(statuses: [200])
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"hook","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"r","type":"request","config":{"url":"\#(receiver.url)","body":{"title":"{{$context.data.title}}"}}}]}"#)
+            let database = app.application.database
+            guard !database.isShared else { return }  // shared: covered above, nothing is adopted
+            _ = try client.awaitExecution(try client.fire("hook", #"{"title":"warm-up"}"#)[0])
+            let before = database.writeStatistics.writes
+            let id = try client.fire("hook", #"{"title":"adopted"}"#)[0]
+            #expect(try client.awaitExecution(id)["statusName"] == "resolved")
+            #expect(database.writeStatistics.writes - before == 3, "the create, then the two steps: no claim in between")
+            #expect(receiver.received.count == 2)
+        }
+    }
+
+    /// While the dispatcher holds an execution (a request waiting for its answer), a storage-only
+    /// one is queued for the dispatcher, not run in the write: it still runs, after the answer.
+    @Test func whileTheDispatcherHoldsAnExecutionNoneRunsInAWrite() throws {
+        let receiver = try WebhookReceiver(statuses: [200], delay: 1.0)
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"hook","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"r","type":"request","config":{"url":"\#(receiver.url)"}}]}"#)
+            try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
+            let database = app.application.database
+            let slow = try client.fire("hook", #"{"title":"slow"}"#)[0]
+            let deadline = Date().addingTimeInterval(10)
+            while receiver.received.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            try #require(receiver.received.count == 1, "the request is out")
+            let before = database.writeStatistics.writes
+            let log = try client.fire("log", #"{"title":"later"}"#)[0]
+            #expect(try client.awaitExecution(log)["statusName"] == "resolved")
+            #expect(database.writeStatistics.writes - before == (database.isShared ? 3 : 2), "the create, then the dispatcher's step")
+            #expect(try client.awaitExecution(slow)["statusName"] == "resolved")
         }
     }
 
