@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "Auth", dependencies: ["Records", "Storage", "Model", "JSON", "CCrypto", "CLinux"], swiftSettings: layerSettings),
         .target(name: "Workflows", dependencies: ["Records", "Auth", "Storage", "Model", "JSON", "Logging"], swiftSettings: layerSettings),
         .target(name: "RecordWorkflows", dependencies: ["Workflows", "Records", "Auth", "Storage", "Model", "JSON"], swiftSettings: layerSettings),
+        // The read-only web page at /ui: HTML, CSS and JavaScript compiled into the binary
+        // (SwiftPM embeds the files of Assets/ as byte arrays; no build step, no CDN).
+        .target(name: "WebUI", resources: [.embedInCode("Assets")], swiftSettings: layerSettings),
         // HTTP to domain calls and domain errors to statuses: routes, services, the application.
-        .target(name: "API", dependencies: ["HTTPServer", "RecordWorkflows", "Workflows", "Auth", "Records", "Storage",
+        .target(name: "API", dependencies: ["HTTPServer", "WebUI", "RecordWorkflows", "Workflows", "Auth", "Records", "Storage",
                                             "Model", "JSON", "Logging"], swiftSettings: layerSettings),
         // The command line: parsing, configuration, wiring, signals.
         .executableTarget(name: "triggerbase", dependencies: ["API", "HTTPServer", "Logging"], swiftSettings: layerSettings),
@@ -49,7 +52,7 @@ let package = Package(
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Model"]),
         .testTarget(name: "TriggerBaseTests", dependencies: ["API", "RecordWorkflows", "Workflows", "Auth", "Records", "Storage", "Model",
-                                                             "HTTPServer", "JSON", "CLinux"]),
+                                                             "HTTPServer", "JSON", "CLinux", "WebUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

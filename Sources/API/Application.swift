@@ -6,6 +6,7 @@ import Logging
 import Model
 import Records
 import Storage
+import WebUI
 import Workflows
 
 /// Settings of the application layer (the HTTP server has its own).
@@ -169,6 +170,10 @@ public final class Application: Sendable {
                                                body: Array(self.metricsText().utf8)))
                 return
             }
+            if path == "/ui" || path.hasPrefix("/ui/") {
+                responder.respond(Self.page(request))
+                return
+            }
             guard shedder.admits(request, writeBacklog: database.writeBacklog) else {
                 responder.respond(LoadShedder.overloaded.response)
                 return
@@ -184,6 +189,15 @@ public final class Application: Sendable {
                 responder.respond(response)
             }
         }
+    }
+
+    /// A file of the built-in page (`WebUI`), answered on the event loop: it is static.
+    static func page(_ request: HTTPRequest) -> HTTPResponse {
+        guard let asset = WebUI.asset(at: String(request.path)) else {
+            return DomainError(.notFound, code: "NOT_FOUND", message: "no route for \(request.path)").response
+        }
+        guard request.method == "GET" || request.method == "HEAD" else { return Route.methodNotAllowed("GET, HEAD").response }
+        return HTTPResponse(status: 200, headers: [("Content-Type", asset.contentType)] + WebUI.headers, body: asset.body)
     }
 
     /// Prometheus text (spec 07): write batches, queue depths and shed requests, the dispatcher's queue, dropped log lines,

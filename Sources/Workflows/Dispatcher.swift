@@ -12,7 +12,10 @@ import Synchronization
 ///   other owner takes them while the lease lives. Claims are writes, so they run as writer jobs.
 ///   A write that queues an execution while the dispatcher has room and nothing older waits
 ///   unclaimed inserts it already leased to this dispatcher (`adoption(of:in:)`), which takes it
-///   after the commit without a claim. Otherwise the write calls `noteQueued`; the commit
+///   after the commit without a claim; when the dispatcher holds and expects nothing at all, an
+///   execution of a version without request or delay nodes even runs whole in that write, in a
+///   savepoint after the write's own changes (`WorkflowRuntime.runInWrite`): nothing older of its
+///   key can be waiting, so per-key order holds. Otherwise the write calls `noteQueued`; the commit
 ///   observer then wakes the dispatcher, which claims the new rows (no polling delay, and nothing
 ///   held in memory between the commit and the row). Claimed and adopted executions reach the
 ///   dispatcher through one inbox in commit order.

@@ -38,7 +38,8 @@ enum Serve {
             return source
         }
         server.start()
-        logger.info("listening", ["url": .string("http://\(options.server.host):\(server.port)")])
+        let url = "http://\(options.server.host):\(server.port)"
+        logger.info("listening", ["url": .string(url), "page": .string(url + "/ui")])
         server.wait()
         sources.forEach { $0.cancel() }
         application.shutdown()
