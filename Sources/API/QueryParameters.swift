@@ -7,19 +7,54 @@ import Model
 package struct QueryParameters: Sendable {
     private var values: [String: [String]] = [:]
 
+    /// Splits on `&` and the first `=` by bytes (a `Character` split would break graphemes).
     package init(_ query: some StringProtocol) {
-        for part in query.split(separator: "&") where !part.isEmpty {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            var name = Self.decode(pieces[0])
+        let query = Substring(query)
+        for part in query.utf8.split(separator: UInt8(ascii: "&")) {
+            let part = Substring(part)
+            let equals = part.utf8.firstIndex(of: UInt8(ascii: "="))
+            var name = Self.decode(part[..<(equals ?? part.endIndex)])
             if name.hasSuffix("[]") { name.removeLast(2) }
-            let value = pieces.count > 1 ? Self.decode(pieces[1]) : ""
+            let value = equals.map { Self.decode(part[part.utf8.index(after: $0)...]) } ?? ""
             values[name, default: []].append(value)
         }
     }
 
+    /// `+` becomes a space and `%XX` its byte; when an escape is malformed or the bytes are not
+    /// UTF-8, only the `+` are replaced (as `removingPercentEncoding` returning nil). By bytes,
+    /// with no copy for the usual parameter that has neither.
     package static func decode(_ text: some StringProtocol) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var valid = true
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let byte = utf8[i]
+            i = utf8.index(after: i)
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard valid, i < utf8.endIndex, let high = hexValue(utf8[i]) else { valid = false; bytes.append(byte); continue }
+                let next = utf8.index(after: i)
+                guard next < utf8.endIndex, let low = hexValue(utf8[next]) else { valid = false; bytes.append(byte); continue }
+                bytes.append(high << 4 | low)
+                i = utf8.index(after: next)
+            default: bytes.append(byte)
+            }
+        }
+        if valid, let decoded = String(validating: bytes, as: UTF8.self) { return decoded }
+        return String(text).replacingOccurrences(of: "+", with: " ")
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     package subscript(_ name: String) -> String? { values[name]?.last }

@@ -32,13 +32,22 @@ package enum Authenticator {
     package static func token(authorization: String?, queryToken: String?) -> String? {
         if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return parts[1].trimmingCharacters(in: .whitespaces)
+            if parts.count == 2, parts[0].utf8.count == 6, parts[0].lowercased() == "bearer" {
+                return trimmingBlanks(parts[1])
             }
             return authorization.isEmpty ? nil : ""
         }
         if let queryToken, !queryToken.isEmpty { return queryToken }
         return nil
+    }
+
+    /// `text` without leading and trailing spaces and tabs (HTTP's optional whitespace), by bytes:
+    /// Foundation's `trimmingCharacters` bridges through `NSString` on every request.
+    private static func trimmingBlanks(_ text: some StringProtocol) -> String {
+        let text = Substring(text)
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = text.utf8.firstIndex(where: { !isBlank($0) }), let last = text.utf8.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     private static func unauthorized(_ code: String, _ message: String) -> DomainError {
@@ -72,7 +81,7 @@ package enum Authenticator {
             }
             return Actor(userID: userID, roleName: pinned, tokenID: tokenID, expiresAt: expiresAt)
         }
-        if let requested = requestedRole?.trimmingCharacters(in: .whitespaces), !requested.isEmpty {
+        if let requested = requestedRole.map(trimmingBlanks), !requested.isEmpty {
             guard requested == "anonymous" || roles.contains(requested) else {
                 throw unauthorized("ROLE_NOT_FOUND_FOR_USER", "the user does not hold the role '\(requested)'")
             }

@@ -48,27 +48,40 @@ package enum Template {
         return .string(result + text[rest...])
     }
 
-    /// The `{{ … }}` spans of `text` and their dotted paths, found by scanning UTF-8 bytes.
+    /// The `{{ … }}` spans of `text` and their dotted paths (spaces inside dropped), found by
+    /// scanning UTF-8 bytes: only the path's components are copied out.
     private static func spans(in text: String) -> [(range: Range<String.Index>, path: [String])] {
         let utf8 = text.utf8
-        guard utf8.count >= 4, utf8.contains(UInt8(ascii: "{")) else { return [] }
+        guard utf8.count >= 4 else { return [] }
+        let open = UInt8(ascii: "{"), close = UInt8(ascii: "}"), space = UInt8(ascii: " "), dot = UInt8(ascii: ".")
         var result: [(Range<String.Index>, [String])] = []
         var i = utf8.startIndex
-        while i < utf8.endIndex {
-            let next = utf8.index(after: i)
-            guard utf8[i] == UInt8(ascii: "{"), next < utf8.endIndex, utf8[next] == UInt8(ascii: "{") else { i = next; continue }
-            let innerStart = utf8.index(after: next)
+        while let brace = utf8[i...].firstIndex(of: open) {
+            let second = utf8.index(after: brace)
+            guard second < utf8.endIndex else { break }
+            guard utf8[second] == open else { i = second; continue }
+            let innerStart = utf8.index(after: second)
             var j = innerStart
-            var close: String.Index?
-            while j < utf8.endIndex {
-                let after = utf8.index(after: j)
-                if utf8[j] == UInt8(ascii: "}"), after < utf8.endIndex, utf8[after] == UInt8(ascii: "}") { close = j; break }
+            var closing: String.Index?
+            while let candidate = utf8[j...].firstIndex(of: close) {
+                let after = utf8.index(after: candidate)
+                if after < utf8.endIndex, utf8[after] == close { closing = candidate; break }
                 j = after
             }
-            guard let close else { break }
-            let end = utf8.index(close, offsetBy: 2)
-            let inner = text[innerStart..<close].split(separator: " ", omittingEmptySubsequences: true).joined()
-            if !inner.isEmpty { result.append((i..<end, inner.split(separator: ".").map(String.init))) }
+            guard let closing else { break }
+            // Empty components are dropped (`a..b` is `a.b`); a span of spaces only is text.
+            var path: [String] = []
+            var component: [UInt8] = []
+            var inner = false
+            for byte in utf8[innerStart..<closing] where byte != space {
+                inner = true
+                if byte != dot { component.append(byte); continue }
+                if !component.isEmpty { path.append(String(decoding: component, as: UTF8.self)) }
+                component.removeAll(keepingCapacity: true)
+            }
+            if !component.isEmpty { path.append(String(decoding: component, as: UTF8.self)) }
+            let end = utf8.index(closing, offsetBy: 2)
+            if inner { result.append((brace..<end, path)) }
             i = end
         }
         return result
