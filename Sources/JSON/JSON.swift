@@ -84,48 +84,83 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
     }
 }
 
-/// An insertion-ordered JSON object with O(1) lookup by key.
+/// An insertion-ordered JSON object. Its entries are one array, searched in place while the
+/// object is small (records and contexts have a handful of keys: comparing short strings is
+/// cheaper than hashing them) and through a key index once it has more than `indexedCount` keys.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var keys: [String] = []
-    private var storage: [String: JSON] = [:]
+    private var entries: [(key: String, value: JSON)] = []
+    /// Position of each key in `entries`, kept only above `indexedCount` keys.
+    private var index: [String: Int]?
+    private static let indexedCount = 16
 
     public init() {}
 
     public init(dictionaryLiteral elements: (String, JSON)...) {
+        entries.reserveCapacity(elements.count)
         for (k, v) in elements { self[k] = v }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+    /// The keys in insertion order.
+    public var keys: [String] { entries.map(\.key) }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return entries.firstIndex { $0.key == key }
+    }
 
     /// Setting nil removes the key.
     public subscript(key: String) -> JSON? {
-        get { storage[key] }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else {
-                removeValue(forKey: key)
+            guard let newValue else { removeValue(forKey: key); return }
+            if let position = position(of: key) {
+                entries[position].value = newValue
+                return
+            }
+            entries.append((key, newValue))
+            if index != nil {
+                index![key] = entries.count - 1
+            } else if entries.count > Self.indexedCount {
+                index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.key, $0) })
             }
         }
     }
 
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSON? {
-        guard let old = storage.removeValue(forKey: key) else { return nil }
-        keys.removeAll { $0 == key }
+        guard let position = position(of: key) else { return nil }
+        let old = entries.remove(at: position).value
+        if index != nil {
+            index = entries.count > Self.indexedCount ? Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.key, $0) }) : nil
+        }
         return old
     }
 
-    public func makeIterator() -> AnyIterator<(key: String, value: JSON)> {
-        var index = 0
-        return AnyIterator {
-            guard index < keys.count else { return nil }
-            defer { index += 1 }
-            return (keys[index], storage[keys[index]]!)
-        }
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[(key: String, value: JSON)]>
+        public mutating func next() -> (key: String, value: JSON)? { base.next() }
     }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.storage == b.storage }
-    public func hash(into hasher: inout Hasher) { hasher.combine(storage) }
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
+
+    /// Equal when they hold the same keys with equal values, in any order (as dictionaries).
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.entries.allSatisfy { entry in b[entry.key] == entry.value }
+    }
+
+    /// Independent of key order, as `==` is.
+    public func hash(into hasher: inout Hasher) {
+        var combined = 0
+        for entry in entries {
+            var one = Hasher()
+            one.combine(entry.key)
+            one.combine(entry.value)
+            combined ^= one.finalize()
+        }
+        hasher.combine(count)
+        hasher.combine(combined)
+    }
 }
