@@ -216,11 +216,13 @@ struct HTTPRequestParser {
             guard headers.count < limits.maxHeaderCount else {
                 return .failure(.headTooLarge("more than \(limits.maxHeaderCount) header fields"))
             }
-            var name = ""
-            name.reserveCapacity(j - line.lowerBound)
-            for k in line.lowerBound..<j {
-                let b = bytes[k]
-                name.unicodeScalars.append(Unicode.Scalar(b >= 65 && b <= 90 ? b + 32 : b))
+            // Token bytes are ASCII: lowercased straight into the string's storage.
+            let name = String(unsafeUninitializedCapacity: j - line.lowerBound) { storage in
+                for k in line.lowerBound..<j {
+                    let b = bytes[k]
+                    storage[k - line.lowerBound] = b >= 65 && b <= 90 ? b + 32 : b
+                }
+                return j - line.lowerBound
             }
             var valueStart = j + 1
             var valueEnd = line.upperBound

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The syntax of `triggerWorkflows=key[!path],...` alone, with no catalogue: kept apart from
 /// `TriggerWorkflowsParameter` so that the fuzzer (`bench/fuzz/`) can compile it on its own.
 package struct TriggerListItem: Sendable, Equatable {
@@ -16,18 +14,27 @@ package struct TriggerListItem: Sendable, Equatable {
     package static func split(_ text: String) -> [TriggerListItem] {
         var items: [TriggerListItem] = []
         for raw in splitBytes(text[...], on: ",") {
-            let part = raw.trimmingCharacters(in: .whitespaces)
+            let part = trimmed(raw)
             if part.isEmpty { continue }
             guard let bang = part.utf8.firstIndex(of: UInt8(ascii: "!")) else {
                 items.append(TriggerListItem(key: part, path: [], pathText: nil))
                 continue
             }
-            let key = part[..<bang].trimmingCharacters(in: .whitespaces)
-            let pathText = part[part.utf8.index(after: bang)...].trimmingCharacters(in: .whitespaces)
-            let path = splitBytes(pathText[...], on: ".").map { $0.trimmingCharacters(in: .whitespaces) }
+            let key = trimmed(part[..<bang])
+            let pathText = trimmed(part[part.utf8.index(after: bang)...])
+            let path = splitBytes(pathText[...], on: ".").map(trimmed)
             items.append(TriggerListItem(key: key, path: path, pathText: pathText))
         }
         return items
+    }
+
+    /// `text` without leading and trailing whitespace as `CharacterSet.whitespaces` has it (tab,
+    /// the space separators, and U+200B), by scalars: no bridging through `NSString`.
+    private static func trimmed(_ text: Substring) -> String {
+        let scalars = text.unicodeScalars
+        let blank = { (scalar: Unicode.Scalar) in scalar == "\t" || scalar == "\u{200B}" || scalar.properties.generalCategory == .spaceSeparator }
+        guard let first = scalars.firstIndex(where: { !blank($0) }), let last = scalars.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     /// `text` split at every `separator` byte, empty pieces kept.

@@ -21,7 +21,7 @@ sources_query=("$root"/Sources/JSON/*.swift "$root/Sources/Workflows/TriggerList
 build() {
     local name="$1"; shift
     echo "== building $name"
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$name" "$@" -o "$work/$name/fuzz-$name" 2>&1 \
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name triggerbase -module-name "Fuzz_$name" "$@" -o "$work/$name/fuzz-$name" 2>&1 \
         | grep -v "ld.gold: warning: Cannot export local symbol" || true
     test -x "$work/$name/fuzz-$name"
 }
