@@ -150,7 +150,16 @@ private struct Parser {
 
     mutating func string() throws(JSONParseError) -> String {
         index += 1
-        var out: [UInt8] = []
+        // Most strings have no escape: validated straight from the input, with no copy byte by byte.
+        var end = index
+        while end < bytes.count, bytes[end] != 34, bytes[end] != 92, bytes[end] >= 32 { end += 1 }
+        if end < bytes.count, bytes[end] == 34 {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+            index = end + 1
+            return text
+        }
+        var out = Array(bytes[index..<end])
+        index = end
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let b = bytes[index]

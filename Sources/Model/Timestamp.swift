@@ -4,19 +4,29 @@ import Foundation
 package enum Timestamp {
     package static func now() -> String { format(Date()) }
 
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. The calendar date comes from days since 1970 by arithmetic
+    /// (Hinnant's `civil_from_days`): `gmtime_r` takes glibc's time-zone lock on every call.
     package static func format(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(millis / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let (days, dayMillis) = millis.quotientAndRemainder(dividingBy: 86_400_000)
+        let (day, ofDay) = dayMillis < 0 ? (days - 1, dayMillis + 86_400_000) : (days, dayMillis)
+        let shifted = day + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         var bytes = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int32, _ at: Int, _ width: Int) {
+        func put(_ value: Int64, _ at: Int, _ width: Int) {
             var v = value
             for i in stride(from: at + width - 1, through: at, by: -1) { bytes[i] = UInt8(48 + v % 10); v /= 10 }
         }
-        put(parts.tm_year + 1900, 0, 4); bytes[4] = 45; put(parts.tm_mon + 1, 5, 2); bytes[7] = 45; put(parts.tm_mday, 8, 2)
-        bytes[10] = 84; put(parts.tm_hour, 11, 2); bytes[13] = 58; put(parts.tm_min, 14, 2); bytes[16] = 58; put(parts.tm_sec, 17, 2)
-        bytes[19] = 46; put(Int32(millis % 1000), 20, 3); bytes[23] = 90
+        put(year, 0, 4); bytes[4] = 45; put(month, 5, 2); bytes[7] = 45; put(dayOfMonth, 8, 2)
+        bytes[10] = 84; put(ofDay / 3_600_000, 11, 2); bytes[13] = 58; put(ofDay / 60_000 % 60, 14, 2); bytes[16] = 58
+        put(ofDay / 1000 % 60, 17, 2); bytes[19] = 46; put(ofDay % 1000, 20, 3); bytes[23] = 90
         return String(decoding: bytes, as: UTF8.self)
     }
 

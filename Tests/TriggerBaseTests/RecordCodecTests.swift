@@ -62,4 +62,22 @@ import Testing
         #expect(Timestamp.milliseconds(text).map { Timestamp.format(Date(timeIntervalSince1970: Double($0) / 1000)) } == text)
         #expect(Timestamp.milliseconds("2026-11-22T14:31:00Z") == nil)
     }
+
+    /// `Timestamp.format` computes the calendar itself: it agrees with Foundation's ISO 8601
+    /// formatter across leap days, century rules, year ends and the epoch.
+    @Test func timestamps_matchFoundationsCalendar() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        // Fractions exact in binary, so both sides see the same milliseconds.
+        var seconds: [Double] = [0, 0.25, 59.75, 86_399.5, 951_782_400, 951_868_799.75, 4_107_542_400, 1_709_164_800, 1_735_689_599.5]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            seconds.append(Double(Int64.random(in: 0...4_102_444_800, using: &generator)) + [0, 0.125, 0.5, 0.875].randomElement(using: &generator)!)
+        }
+        for value in seconds {
+            let date = Date(timeIntervalSince1970: value)
+            #expect(Timestamp.format(date) == formatter.string(from: date), "\(value)")
+        }
+    }
 }
