@@ -1,24 +1,17 @@
 import Foundation
+import JSON
 
 /// RFC 3339 UTC timestamps with milliseconds (spec README: Times).
 package enum Timestamp {
     package static func now() -> String { format(Date()) }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. The calendar date comes from days since 1970 by arithmetic
-    /// (Hinnant's `civil_from_days`): `gmtime_r` takes glibc's time-zone lock on every call.
+    /// (`DateRange.civil`): `gmtime_r` takes glibc's time-zone lock on every call.
     package static func format(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let (days, dayMillis) = millis.quotientAndRemainder(dividingBy: 86_400_000)
         let (day, ofDay) = dayMillis < 0 ? (days - 1, dayMillis + 86_400_000) : (days, dayMillis)
-        let shifted = day + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let dayOfMonth = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, dayOfMonth) = DateRange.civil(days: day)
         var bytes = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int64, _ at: Int, _ width: Int) {
             var v = value
