@@ -9,7 +9,7 @@ import { renderTimeline } from "/ui/timeline.js";
 const $ = selector => document.querySelector(selector);
 const refreshMilliseconds = 2000;
 const listSize = 100;
-const state = { versions: new Map(), samples: [], timer: null, openExecution: null, busy: false };
+const state = { versions: new Map(), samples: [], timer: null, openExecution: null, busy: false, again: false };
 
 function notice(message) {
   const node = $("#notice");
@@ -245,13 +245,18 @@ async function drawCharts() {
 
 // MARK: Refresh
 
+/** Reloads the list, the open timeline and the charts. A call while one runs makes it run once
+ *  more when it ends, so what an action changed is always shown. */
 async function refresh() {
-  if (state.busy) return;
+  if (state.busy) { state.again = true; return; }
   state.busy = true;
   try {
-    await loadExecutions();
-    await showTimeline();
-    await drawCharts();
+    do {
+      state.again = false;
+      await loadExecutions();
+      await showTimeline();
+      await drawCharts();
+    } while (state.again);
   } catch (error) {
     if (error instanceof APIError && error.status === 401) { session.clear(); showSignIn(); $("#signin-error").textContent = "Signed out: the token is no longer valid."; }
     else notice(describe(error));
@@ -281,7 +286,8 @@ function start() {
     signIn($("#token").value.trim(), $("#role").value.trim());
   });
   $("#signout").addEventListener("click", () => { session.clear(); state.versions.clear(); state.openExecution = null; showSignIn(); });
-  $("#filters").addEventListener("submit", event => { event.preventDefault(); refresh(); });
+  // Apply also reloads the workflows (new keys and versions); the live refresh reloads executions.
+  $("#filters").addEventListener("submit", event => { event.preventDefault(); loadWorkflows().then(refresh, error => notice(describe(error))); });
   $("#live").addEventListener("change", startRefresh);
   $("#retry-matching").addEventListener("click", retryMatching);
   $("#cancel-matching").addEventListener("click", cancelMatching);
