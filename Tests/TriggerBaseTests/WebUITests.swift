@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import API
 import JSON
+@testable import Model
 import WebUI
 
 /// The built-in page at `/ui`, served by the real server and driven in headless Chromium (issue
@@ -33,12 +34,7 @@ struct WebUITests {
             let client = try app.client()
             try client.saveWorkflow(#"{"key":"log","title":"Log the post","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"write","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
             try client.saveWorkflow(#"{"key":"hook","title":"Tell the webhook","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"call","type":"request","config":{"url":"\#(receiver.url)","retries":0,"body":{"title":"{{$context.data.title}}"}}}]}"#)
-            let browser = try HeadlessBrowser()
-            try browser.open("http://127.0.0.1:\(app.port)/ui")
-            try browser.wait(for: "!document.querySelector('#signin').hidden", what: "the sign-in form")
-
-            try browser.type(app.rootToken, into: "#token")
-            try browser.click("#signin-button")
+            let browser = try Self.signIn(app.rootToken, port: app.port)
             try browser.wait(for: "document.querySelector('#workflows tr[data-key=\"hook\"]')", what: "the workflows")
             #expect(try browser.evaluate("document.querySelector('#workflows tr[data-key=\"log\"] .version.current').textContent") == "v1")
             #expect(try browser.evaluate("sessionStorage.getItem('triggerbase.token')").stringValue == app.rootToken, "kept for this tab")
@@ -53,19 +49,13 @@ struct WebUITests {
             try browser.wait(for: "document.querySelector('#executions tr[data-execution-id=\"\(logID)\"][data-status=\"resolved\"]')",
                              what: "the resolved execution in the list")
 
-            try browser.click("#executions tr[data-execution-id=\"\(logID)\"]")
-            try browser.wait(for: "document.querySelector('#timeline[data-execution-id=\"\(logID)\"] li[data-job-node=\"write\"]')", what: "log's timeline")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"write\"] .type').textContent") == "create")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"write\"]').dataset.status") == "resolved")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"write\"]').textContent.includes('from the browser')") == true,
-                    "the create node's result (the log record)")
+            let logJob = try Self.openJob(node: "write", of: logID, in: browser)
+            #expect(logJob.type == "create" && logJob.status == "resolved")
+            #expect(logJob.text.contains("from the browser"), "the create node's result (the log record)")
 
-            try browser.click("#executions tr[data-execution-id=\"\(hookID)\"]")
-            try browser.wait(for: "document.querySelector('#timeline[data-execution-id=\"\(hookID)\"] li[data-job-node=\"call\"]')", what: "hook's timeline")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"call\"] .type').textContent") == "request")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"call\"]').dataset.status") == "failed")
-            #expect(try browser.evaluate("document.querySelector('#timeline li[data-job-node=\"call\"]').textContent.includes('500')") == true,
-                    "the failed request's answer")
+            let hookJob = try Self.openJob(node: "call", of: hookID, in: browser)
+            #expect(hookJob.type == "request" && hookJob.status == "failed")
+            #expect(hookJob.text.contains("500"), "the failed request's answer")
             let path = try Self.save(try browser.screenshot(), as: "triggerbase-ui-timeline.png")
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)).starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
 
@@ -83,15 +73,69 @@ struct WebUITests {
         }
     }
 
+    /// A browser that opened the page on `port`, saw the sign-in form and signed in with `token`.
+    static func signIn(_ token: String, port: Int) throws -> HeadlessBrowser {
+        let browser = try HeadlessBrowser()
+        try browser.open("http://127.0.0.1:\(port)/ui")
+        try browser.wait(for: "!document.querySelector('#signin').hidden", what: "the sign-in form")
+        try browser.type(token, into: "#token")
+        try browser.click("#signin-button")
+        return browser
+    }
+
+    /// Clicks execution `id` in the list and reads its job of `node` from the timeline: the node
+    /// type shown, the job's status and all its text.
+    static func openJob(node: String, of id: Int64, in browser: HeadlessBrowser) throws -> (type: String?, status: String?, text: String) {
+        try browser.click("#executions tr[data-execution-id=\"\(id)\"]")
+        let job = "document.querySelector('#timeline[data-execution-id=\"\(id)\"] li[data-job-node=\"\(node)\"]')"
+        try browser.wait(for: job, what: "the timeline of execution \(id)")
+        let found = try browser.evaluate("(job => ({type: job.querySelector('.type').textContent, status: job.dataset.status, text: job.textContent}))(\(job))")
+        return (found["type"]?.stringValue, found["status"]?.stringValue, found["text"]?.stringValue ?? "")
+    }
+
+    /// The bulk buttons act on what the filters select (after the page's confirm): every failed
+    /// execution of a key is retried, every unfinished one of another key canceled; others untouched.
+    @Test func bulkRetryAndCancelActOnWhatTheFiltersSelect() throws {
+        let receiver = try WebhookReceiver(statuses: [500, 500, 200])
+        try withTestApp(seed: Self.seed) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"hook","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"call","type":"request","config":{"url":"\#(receiver.url)","retries":0}}]}"#)
+            try client.saveWorkflow(#"{"key":"wait","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"pause","type":"delay","config":{"durationMs":600000}}]}"#)
+            let failed = try [client.fire("hook", #"{"title":"a"}"#)[0], client.fire("hook", #"{"title":"b"}"#)[0]]
+            for id in failed { #expect(try client.awaitExecution(id)["statusName"] == "failed") }
+            let waiting = try [client.fire("wait", #"{"title":"c"}"#)[0], client.fire("wait", #"{"title":"d"}"#)[0]]
+            usleep(20_000)  // a later millisecond than the others
+            let untouched = try client.fire("wait", #"{"title":"e"}"#)[0]
+            let browser = try Self.signIn(app.rootToken, port: app.port)
+            try browser.wait(for: "document.querySelector('#filter-key option[value=\"hook\"]')", what: "the workflow filter")
+
+            try browser.evaluate("document.querySelector('#filter-key').value = 'hook'; document.querySelector('#filter-status').value = 'failed'")
+            try browser.click("#retry-matching")
+            try browser.wait(for: "document.querySelector('#notice').textContent.includes('Retried 2')", what: "the retry notice")
+            for id in failed { #expect(try client.awaitExecution(id, until: ["resolved"])["statusName"] == "resolved") }
+            #expect(receiver.received.count == 4, "each failed one sent again")
+
+            // Cancel the two oldest waiting ones: filter by key and by their creation time.
+            let createdOfUntouched = try #require(client.execution(untouched)["createdAt"]?.stringValue)
+            let until = try #require(Timestamp.milliseconds(createdOfUntouched)) - 1
+            try browser.evaluate("""
+                document.querySelector('#filter-key').value = 'wait'; document.querySelector('#filter-status').value = '';
+                document.querySelector('#filter-to').value = (d => new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 23))(new Date(\(until)))
+                """)
+            try browser.click("#cancel-matching")
+            try browser.wait(for: "document.querySelector('#notice').textContent.includes('Canceled 2')", what: "the cancel notice")
+            for id in waiting { #expect(try client.execution(id)["statusName"] == "canceled") }
+            #expect(try client.execution(untouched)["statusName"] == "started", "outside the time filter")
+            #expect(browser.errors.isEmpty, "no console errors: \(browser.errors)")
+        }
+    }
+
     @Test func aMemberSeesOnlyWhatTheAPILetsAMemberSee() throws {
         try withTestApp(seed: Self.seed) { app in
             let client = try app.client()
             try client.saveWorkflow(#"{"key":"log","enabled":true,"config":{"collection":"posts"},"nodes":[{"id":"write","type":"create","config":{"collection":"logs","values":{"message":"x"}}}]}"#)
             _ = try client.awaitExecution(try client.fire("log", #"{"title":"root's"}"#)[0])
-            let browser = try HeadlessBrowser()
-            try browser.open("http://127.0.0.1:\(app.port)/ui")
-            try browser.type("tb_ui_member_0123456789abcdef", into: "#token")
-            try browser.click("#signin-button")
+            let browser = try Self.signIn("tb_ui_member_0123456789abcdef", port: app.port)
             try browser.wait(for: "!document.querySelector('#notice').hidden", what: "the notice")
             #expect(try browser.evaluate("document.querySelector('#notice').textContent.includes('NO_PERMISSION')") == true)
             #expect(try browser.evaluate("document.querySelector('#manager-view').hidden") == true)
@@ -103,10 +147,7 @@ struct WebUITests {
 
     @Test func aWrongTokenIsRefusedOnThePage() throws {
         try withTestApp(seed: Self.seed) { app in
-            let browser = try HeadlessBrowser()
-            try browser.open("http://127.0.0.1:\(app.port)/ui")
-            try browser.type("tb_not_a_real_token_0123456789", into: "#token")
-            try browser.click("#signin-button")
+            let browser = try Self.signIn("tb_not_a_real_token_0123456789", port: app.port)
             try browser.wait(for: "document.querySelector('#signin-error').textContent.includes('not valid')", what: "the refusal")
             #expect(try browser.evaluate("document.querySelector('#app').hidden") == true)
             #expect(try browser.evaluate("sessionStorage.getItem('triggerbase.token')") == .null, "not kept")
