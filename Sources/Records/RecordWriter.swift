@@ -37,6 +37,27 @@ package struct RecordWriter {
     /// Inserts one record with its nested values; returns its id and the relations written.
     package mutating func create(_ collection: String, _ values: JSON, path: String = "",
                          fixed: [String: ColumnValue] = [:]) throws -> (id: Int64, relations: [String]) {
+        let created = try insert(collection, values, path: path, fixed: fixed)
+        return (created.id, created.relations)
+    }
+
+    /// `create`, answering the record as stored (without its relations embedded) instead of its
+    /// id: built from what was inserted where the store can, so the write need not read it back.
+    /// Only for a record nothing changes after this call in the same write.
+    package mutating func createRecord(_ collection: String, _ values: JSON, fixed: [String: ColumnValue] = [:])
+        throws -> (record: JSONObject, relations: [String]) {
+        let created = try insert(collection, values, path: "", fixed: fixed)
+        guard let record = try created.values.flatMap({ store.insertedRecord(collection, id: created.id, values: $0) })
+            ?? store.records(collection, ids: [created.id]).first else {
+            throw DomainError.notFound
+        }
+        return (record, created.relations)
+    }
+
+    /// The insert of `create`; `values` are the row's columns as inserted, or nil when a relation
+    /// written after it may have changed the row (a hasOne or hasMany of the collection itself).
+    private mutating func insert(_ collection: String, _ values: JSON, path: String, fixed: [String: ColumnValue])
+        throws -> (id: Int64, relations: [String], values: [(column: String, value: ColumnValue)]?) {
         guard case .object(let object) = values else { throw DomainError.badRequest("\(path.isEmpty ? "body" : path) must be a JSON object") }
         guard let definition = catalogue.collection(collection) else { throw DomainError.collectionNotFound(collection) }
         var columns: [String] = ["createdAt", "updatedAt", "createdById", "updatedById"]
@@ -58,15 +79,15 @@ package struct RecordWriter {
         problems += assigned.problems
         var relations = assigned.relations
         if !problems.isEmpty { throw DomainError(.invalid, items: problems) }
-        let id = try mapConstraint(collection) {
-            try store.insert(collection, values: Array(zip(columns, parameters)).map { (column: $0.0, value: $0.1) })
-        }
+        let inserted = zip(columns, parameters).map { (column: $0.0, value: $0.1) }
+        let id = try mapConstraint(collection) { try store.insert(collection, values: inserted) }
         effects.created.append((collection, id))
         for (field, value) in assigned.later {
             try setToMany(field, of: collection, id: id, value: value, path: path.isEmpty ? field.name : "\(path).\(field.name)", replace: false)
             relations.append(field.name)
         }
-        return (id, relations)
+        let rowMayHaveChanged = assigned.later.contains { field, _ in field.type != .belongsToMany && field.target == collection }
+        return (id, relations, rowMayHaveChanged ? nil : inserted)
     }
 
     /// What a values object sets: columns of scalars and belongsTo keys (nested to-one records

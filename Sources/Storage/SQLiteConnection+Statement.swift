@@ -107,7 +107,7 @@ extension Statement: Sendable {}
 /// A statement a store builds from names (see `SQLiteConnection.text(of:build:)`): what it does,
 /// to which table, with which columns.
 struct StatementShape: Hashable {
-    enum Kind: UInt8 { case insertReturningID, recordByID, existsByID }
+    enum Kind: UInt8 { case insert, recordByID, existsByID }
     let kind: Kind
     let table: String
     var columns: [String] = []

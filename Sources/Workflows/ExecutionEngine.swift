@@ -74,6 +74,17 @@ package struct ExecutionEngine: Sendable {
         guard let row = try context.map({ try store.execution(id, context: $0) }) ?? store.execution(id) else {
             return Advance(step: .finished(.canceled, byEnd: false))
         }
+        return try advance(row, completing: completing, attempts: attempts, connection: connection)
+    }
+
+    /// Takes `row`, an execution the caller queued in this very write job (so nothing else can
+    /// have changed it), as far as it can go, without reading it back.
+    package func advanceJustQueued(_ row: ExecutionRow, connection: any Transaction) throws -> Advance {
+        try advance(row, completing: nil, attempts: nil, connection: connection)
+    }
+
+    private func advance(_ row: ExecutionRow, completing: NodeResult?, attempts: Attempts?, connection: any Transaction) throws -> Advance {
+        let id = row.id, store = connection.executions
         if let status = row.status, status != ExecutionStatus.started.rawValue {
             return Advance(step: .finished(ExecutionStatus(rawValue: status) ?? .error, byEnd: false))
         }

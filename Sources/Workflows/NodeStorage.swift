@@ -31,8 +31,8 @@ package struct NodeStorage {
         var writer = RecordWriter(store: store, actorID: nil)
         switch type {
         case "create":
-            let (id, relations) = try writer.create(collection, config["values"] ?? .object([:]))
-            var records = try writer.store.records(collection, ids: [id])
+            let (record, relations) = try writer.createRecord(collection, config["values"] ?? .object([:]))
+            var records = [record]
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
             return .done(.object(records[0]))
         case "update":

@@ -90,7 +90,8 @@ package final class WorkflowRuntime: Sendable {
         if let adoption = dispatcher.adoption(of: version, in: connection) {
             let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
                                        started: false, lease: adoption.lease)
-            if adoption.mayRunHere, runInWrite(id, context: context, connection: connection) {
+            let queued = ExecutionRow(id: id, workflowID: version.id, status: nil, context: context, startedAt: nil)
+            if adoption.mayRunHere, runInWrite(queued, connection: connection) {
                 adoption.ranHere()
             } else {
                 adoption.adopt(id, context: context)
@@ -103,18 +104,18 @@ package final class WorkflowRuntime: Sendable {
         return (id, false)
     }
 
-    /// Runs the storage-only execution `id`, just queued, to its end inside the write that queued
+    /// Runs the storage-only execution `queued`, just inserted, to its end inside the write that queued
     /// it, after that write's own changes and in a savepoint of its own: one write instead of two,
     /// and still async — the answer does not carry its outcome, and a workflow that fails (a
     /// failed node ends the execution `failed`, as in the dispatcher) never fails the write. A step
     /// that throws (storage) is undone and the execution left to the dispatcher. True if it ended.
-    private func runInWrite(_ id: Int64, context: JSON, connection: any Transaction) -> Bool {
+    private func runInWrite(_ queued: ExecutionRow, connection: any Transaction) -> Bool {
         let advance: ExecutionEngine.Advance
         do {
-            advance = try connection.inSavepoint { try engine.advance(id, context: context, connection: connection) }
+            advance = try connection.inSavepoint { try engine.advanceJustQueued(queued, connection: connection) }
         } catch {
             logger.error("execution step failed in the write that queued it; the dispatcher runs it",
-                         ["executionId": .int(Int(id)), "error": .string("\(error)")])
+                         ["executionId": .int(Int(queued.id)), "error": .string("\(error)")])
             return false
         }
         guard case .finished(let status, _) = advance.step else { return false }

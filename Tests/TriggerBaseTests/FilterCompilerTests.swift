@@ -130,8 +130,8 @@ import Testing
             func isFalsy(_ column: String) -> String { "\(column) IS NOT TRUE" }
             func orderKey(_ column: String, descending: Bool) -> String { base.orderKey(column, descending: descending) }
             func limit(_ limit: String, offset: String?) -> String { base.limit(limit, offset: offset) }
-            func insertReturningID(into table: String, columns: [String], values: [String]) -> String {
-                base.insertReturningID(into: table, columns: columns, values: values)
+            func insert(into table: String, columns: [String], values: [String]) -> String {
+                base.insert(into: table, columns: columns, values: values)
             }
             func insertIgnoringDuplicates(into table: String, columns: [String], values: [String]) -> String {
                 "INSERT INTO \(quoted(table)) (\(columns.map(quoted).joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) ON CONFLICT DO NOTHING"

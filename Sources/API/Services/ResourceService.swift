@@ -147,17 +147,23 @@ package struct ResourceService: Sendable {
         return { connection in
             let catalogue = schema.writerCatalogue
             var writer = RecordWriter(connection: connection, catalogue: catalogue, actorID: actor.userID)
-            var created: [(Int64, [String])] = []
+            var created: [(id: Int64, relations: [String], record: JSONObject?)] = []
             for (i, item) in items.enumerated() {
-                let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
-                if let link = scope.link {
+                if let link = scope.link {  // the link may write the new record's foreign key: read it after
+                    let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
                     try writer.setToMany(link.field, of: link.owner, id: link.id, value: .int(result.id), path: link.field.name, replace: false)
+                    created.append((result.id, result.relations, nil))
+                } else if bulk {
+                    let result = try writer.create(collection, item, path: "[\(i)]", fixed: scope.fixed)
+                    created.append((result.id, result.relations, nil))
+                } else {
+                    let result = try writer.createRecord(collection, item, fixed: scope.fixed)
+                    created.append((result.record["id"]?.intValue ?? 0, result.relations, result.record))
                 }
-                created.append(result)
             }
             var stored: [Int64: JSONObject] = [:]
-            let records: [JSON] = try created.map { id, relations in
-                var records = try writer.store.records(collection, ids: [id])
+            let records: [JSON] = try created.map { id, relations, record in
+                var records = try record.map { [$0] } ?? writer.store.records(collection, ids: [id])
                 stored[id] = records[0]
                 try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] } + appends)
                 return .object(records[0])

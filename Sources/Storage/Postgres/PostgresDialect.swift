@@ -71,8 +71,8 @@ package struct PostgresDialect: SQLDialect {
 
     package func limit(_ limit: String, offset: String?) -> String { base.limit(limit, offset: offset) }
 
-    package func insertReturningID(into table: String, columns: [String], values: [String]) -> String {
-        base.insertReturningID(into: table, columns: columns, values: values)
+    package func insert(into table: String, columns: [String], values: [String]) -> String {
+        base.insert(into: table, columns: columns, values: values)
     }
 
     package func insertIgnoringDuplicates(into table: String, columns: [String], values: [String]) -> String {

@@ -65,8 +65,8 @@ package protocol SQLDialect: Sendable {
 
     // MARK: Writes
 
-    /// INSERT of one row that answers the new row's `id` as its one result column.
-    func insertReturningID(into table: String, columns: [String], values: [String]) -> String
+    /// INSERT of one row, for `SQLSession.insert`, which answers the new row's `id`.
+    func insert(into table: String, columns: [String], values: [String]) -> String
     /// A statement run after a row was inserted with the explicit `id` bound to its one
     /// placeholder, so that ids assigned later never meet it; nil where the database sees to that.
     func advanceKeySequence(of table: String) -> String?
@@ -148,8 +148,8 @@ package struct SQLiteDialect: SQLDialect {
         offset.map { "LIMIT \(limit) OFFSET \($0)" } ?? "LIMIT \(limit)"
     }
 
-    package func insertReturningID(into table: String, columns: [String], values: [String]) -> String {
-        "INSERT INTO \(quoted(table)) (\(columns.map(quoted).joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING \(quoted("id"))"
+    package func insert(into table: String, columns: [String], values: [String]) -> String {
+        "INSERT INTO \(quoted(table)) (\(columns.map(quoted).joined(separator: ", "))) VALUES (\(values.joined(separator: ", ")))"
     }
 
     package func insertIgnoringDuplicates(into table: String, columns: [String], values: [String]) -> String {

@@ -112,17 +112,24 @@ struct SQLRecordStore<Session: SQLSession>: RecordStore {
 
     func insert(_ collection: String, values: [(column: String, value: ColumnValue)]) throws -> Int64 {
         let columns = values.map(\.column)
-        let text = connection.text(of: StatementShape(kind: .insertReturningID, table: collection, columns: columns)) {
+        let text = connection.text(of: StatementShape(kind: .insert, table: collection, columns: columns)) {
             var sql = SQLBuilder(dialect)
-            return dialect.insertReturningID(into: collection, columns: columns, values: values.map { sql.bind($0.value.sqlite) })
+            return dialect.insert(into: collection, columns: columns, values: values.map { sql.bind($0.value.sqlite) })
         }
-        guard let id = try connection.query(text, values.map(\.value.sqlite)).first?[0].int64 else {
-            throw StorageError.misuse("INSERT into \(collection) returned no id", sql: text)
-        }
+        // SQLite reads the id from the connection: RETURNING would buffer the row in a temporary table.
+        let id = try connection.insert(text, values.map(\.value.sqlite))
         if columns.contains("id"), let advance = dialect.advanceKeySequence(of: collection) {
             _ = try connection.query(advance, [.integer(id)])
         }
         return id
+    }
+
+    func insertedRecord(_ collection: String, id: Int64, values: [(column: String, value: ColumnValue)]) -> JSONObject? {
+        // Every column is stored as it was bound (RecordCodec encodes each type as its column
+        // stores it) and an unnamed one is NULL, but for the DEFAULTs of record-workflow columns.
+        guard let definition = catalogue.collection(collection), definition.workflowDefinition == nil else { return nil }
+        let row = Row(columns: ["id"] + values.map(\.column), values: [.integer(id)] + values.map(\.value.sqlite))
+        return object(row, collection: collection, foreignColumns: catalogue.foreignColumns(collection).map(\.column))
     }
 
     func update(_ collection: String, id: Int64, values: [(column: String, value: ColumnValue)], raisingWorkflowVersion: Bool) throws {

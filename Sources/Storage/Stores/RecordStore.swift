@@ -58,6 +58,10 @@ package protocol RecordStore {
 
     /// Inserts one record with `values` (columns and stored values); returns its id.
     func insert(_ collection: String, values: [(column: String, value: ColumnValue)]) throws -> Int64
+    /// Record `id` as reading it right after `insert(collection, values:)` returned `id` would
+    /// answer, built from those values without a read; nil when the table fills columns of its
+    /// own (a record workflow's defaults), so the caller reads it.
+    func insertedRecord(_ collection: String, id: Int64, values: [(column: String, value: ColumnValue)]) -> JSONObject?
     /// Sets `values` on record `id`; `raisingWorkflowVersion` also adds 1 to its `workflowVersion`.
     func update(_ collection: String, id: Int64, values: [(column: String, value: ColumnValue)],
                 raisingWorkflowVersion: Bool) throws
