@@ -252,7 +252,7 @@ public final class Application: Sendable {
         let key = (token.map(Crypto.tokenDigest) ?? "-") + "|" + (request.headers["x-role"] ?? "")
         guard let access = authCache.lookup(key) else { return false }
         return resources.createImmediately(collection: collection, request: request, query: query, access: access,
-                                           respond: { responder.respond($0) }, onError: { [self] in errorResponse($0, request) })
+                                           respond: { responder.respond(building: $0) }, onError: { [self] in errorResponse($0, request) })
     }
 
     /// The response for an error thrown while handling `request` (details of unexpected ones go to the log only).

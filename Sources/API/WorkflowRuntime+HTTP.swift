@@ -5,16 +5,18 @@ import Workflows
 
 /// How the outcome of a write that may fire workflows becomes the HTTP answer.
 extension WorkflowRuntime {
-    /// The answer to a write once it committed: without sync workflows at once (nil when some must run first).
-    package func immediateResponse(_ outcome: WriteOutcome, requestID: String) -> HTTPResponse? {
-        guard outcome.fired.syncExecutionIDs.isEmpty else { return nil }
-        return finish(ResourceService.ok(outcome.data), outcome.fired, requestID: requestID)
+    /// The answer to a committed write that fired no sync workflow (`answersAtOnce`).
+    package func immediateResponse(_ outcome: WriteOutcome, requestID: String) -> HTTPResponse {
+        finish(ResourceService.ok(outcome.data), outcome.fired, requestID: requestID)
     }
 
     /// The answer to a write once it committed, after running its sync workflows in order: 200
     /// with `messages`, 400 when an `end` node failed it, 500 `WORKFLOW_FAILED` otherwise.
+    /// Whether the answer to `outcome` needs nothing more than the write (no sync workflow to run).
+    package func answersAtOnce(_ outcome: WriteOutcome) -> Bool { outcome.fired.syncExecutionIDs.isEmpty }
+
     package func response(_ outcome: WriteOutcome, requestID: String) async -> HTTPResponse {
-        if let response = immediateResponse(outcome, requestID: requestID) { return response }
+        if answersAtOnce(outcome) { return immediateResponse(outcome, requestID: requestID) }
         let response: HTTPResponse
         switch await runSync(outcome.fired.syncExecutionIDs) {
         case .resolved(let messages):

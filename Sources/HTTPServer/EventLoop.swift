@@ -19,6 +19,7 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     enum Message {
         case deliver(connectionID: UInt64, sequence: UInt64, response: HTTPResponse)
+        case build(connectionID: UInt64, sequence: UInt64, response: @Sendable () -> HTTPResponse)
         case adopt(fd: Int32, remoteAddress: String)
         case shutdown
     }
@@ -70,6 +71,10 @@ final class EventLoop: @unchecked Sendable {
 
     func deliver(connectionID: UInt64, sequence: UInt64, response: HTTPResponse) {
         send(.deliver(connectionID: connectionID, sequence: sequence, response: response))
+    }
+
+    func deliver(connectionID: UInt64, sequence: UInt64, building response: @escaping @Sendable () -> HTTPResponse) {
+        send(.build(connectionID: connectionID, sequence: sequence, response: response))
     }
 
     func adopt(fd: Int32, remoteAddress: String) { send(.adopt(fd: fd, remoteAddress: remoteAddress)) }
@@ -139,6 +144,9 @@ final class EventLoop: @unchecked Sendable {
         case .deliver(let connectionID, let sequence, let response):
             guard let connection = connections[connectionID] else { return }
             perform(connection.machine.respond(sequence: sequence, response, now: clock.now()), on: connection)
+        case .build(let connectionID, let sequence, let build):
+            guard let connection = connections[connectionID] else { return }  // gone: nothing to build
+            perform(connection.machine.respond(sequence: sequence, build(), now: clock.now()), on: connection)
         case .adopt(let fd, let remoteAddress):
             if draining { closeRaw(fd) } else { addConnection(fd: fd, remoteAddress: remoteAddress, now: clock.now()) }
         case .shutdown:

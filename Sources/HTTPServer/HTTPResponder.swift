@@ -30,6 +30,15 @@ public final class HTTPResponder: Sendable {
         loop.deliver(connectionID: connectionID, sequence: sequence, response: response)
     }
 
+    /// Sends the response `build` makes, calling it on the connection's event-loop thread (not at
+    /// all if the connection closed meanwhile): a thread that others wait on, such as the
+    /// storage writer, hands over the work of serialising its answer. Calls after the first are
+    /// ignored.
+    public func respond(building build: @escaping @Sendable () -> HTTPResponse) {
+        guard answered.set() else { return }
+        loop.deliver(connectionID: connectionID, sequence: sequence, building: build)
+    }
+
     deinit {
         if answered.set() {
             loop.deliver(connectionID: connectionID, sequence: sequence, response: .error(

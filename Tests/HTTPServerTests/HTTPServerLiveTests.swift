@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 @testable import HTTPServer
 
@@ -37,6 +38,33 @@ struct HTTPServerLiveTests {
             #expect(client.readResponse()?.bodyText.contains("/echo?n=2") == true)
             #expect(client.readResponse()?.bodyText == "abc")
         }
+    }
+
+    /// A response handed over as a builder from another thread is built on the connection's
+    /// event-loop thread (the one that ran the handler) and keeps its place in the pipeline.
+    @Test func aResponseBuiltLaterIsBuiltOnTheConnectionsLoop_andKeepsItsPlace() throws {
+        let threads = Mutex<(handler: pthread_t?, builder: pthread_t?)>((nil, nil))
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        configuration.eventLoopCount = 1
+        let server = try HTTPServer(configuration: configuration) { request, responder in
+            guard request.path == "/built" else { return TestServer.handle(request, responder) }
+            threads.withLock { $0.handler = pthread_self() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) {
+                responder.respond(building: {
+                    threads.withLock { $0.builder = pthread_self() }
+                    return .json(#"{"built":true}"#)
+                })
+            }
+        }
+        server.start()
+        defer { server.shutdown(); server.wait() }
+        let client = try RawClient(port: server.port)
+        client.send("GET /built HTTP/1.1\r\nHost: a\r\n\r\nGET /echo?n=2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(client.readResponse()?.bodyText == #"{"built":true}"#)
+        #expect(client.readResponse()?.bodyText.contains("/echo?n=2") == true)
+        let (handler, builder) = threads.withLock { $0 }
+        #expect(handler != nil && builder != nil && pthread_equal(handler!, builder!) != 0)
     }
 
     @Test func chunkedBodyArrivesIntact() throws {

@@ -181,9 +181,12 @@ package struct ResourceService: Sendable {
 
     /// The fast path for a plain create whose caller is already known (cached authentication): the
     /// checks run here, and the writer answers right after its commit, without another thread hop.
-    /// Answers through `respond` and returns true, or returns false to take the ordinary path.
+    /// Answers through `respond`, which takes what builds the response (the writer only hands it
+    /// over: it is built on the connection's thread), and returns true; or returns false to take
+    /// the ordinary path.
     package func createImmediately(collection: String, request: HTTPRequest, query: QueryParameters, access: AccessCheck,
-                           respond: @escaping @Sendable (HTTPResponse) -> Void, onError: @escaping @Sendable (any Error) -> HTTPResponse) -> Bool {
+                           respond: @escaping @Sendable (@escaping @Sendable () -> HTTPResponse) -> Void,
+                           onError: @escaping @Sendable (any Error) -> HTTPResponse) -> Bool {
         do {
             guard schema.current.collection(collection)?.isBuiltIn == false else { return false }
             let grant = try access.require("create", on: collection)
@@ -193,13 +196,19 @@ package struct ResourceService: Sendable {
             database.write(write) { [workflows] result in
                 switch result {
                 case .success(let outcome):
-                    if let response = workflows.immediateResponse(outcome, requestID: request.requestID) { respond(response); return }
-                    Task(executorPreference: workflows.executor) { respond(await workflows.response(outcome, requestID: request.requestID)) }
-                case .failure(let error): respond(onError(error))
+                    if workflows.answersAtOnce(outcome) {
+                        respond { workflows.immediateResponse(outcome, requestID: request.requestID) }
+                        return
+                    }
+                    Task(executorPreference: workflows.executor) {
+                        let response = await workflows.response(outcome, requestID: request.requestID)
+                        respond { response }
+                    }
+                case .failure(let error): respond { onError(error) }
                 }
             }
         } catch {
-            respond(onError(error))
+            respond { onError(error) }
         }
         return true
     }
