@@ -140,8 +140,11 @@ package struct RecordWriter {
     }
 
     private func checkKeys(_ object: JSONObject, definition: CollectionDefinition, path: String, problems: inout [DomainError.Item]) throws {
-        let writable = Set(definition.fields.map(\.name) + definition.fields.compactMap { $0.type == .belongsTo ? $0.foreignKey : nil })
-        for key in object.keys where !writable.contains(key) {
+        // A scan, not a Set built per request: a collection has few fields.
+        func isWritable(_ key: String) -> Bool {
+            definition.fields.contains { $0.name == key || ($0.type == .belongsTo && $0.foreignKey == key) }
+        }
+        for key in object.keys where !isWritable(key) {
             if key == "id" || CollectionDefinition.systemColumns.contains(key) { continue }
             problems.append(.init(message: "unknown field '\(key)'", code: "VALIDATION_ERROR", field: path.isEmpty ? key : "\(path).\(key)"))
         }
