@@ -232,9 +232,7 @@ package struct ExecutionEngine: Sendable {
 
         /// Runs one node that has no job yet.
         package mutating func run(_ node: WorkflowNode) throws -> Step? {
-            var config = node.config
-            if node.type == "condition" { _ = config.removeValue(forKey: "then"); _ = config.removeValue(forKey: "else") }
-            let rendered = Template.render(.object(config), scope: scope).objectValue ?? [:]
+            let rendered = Template.render(node.template, scope: scope).objectValue ?? [:]
             switch node.type {
             case "condition":
                 let scope = self.scope

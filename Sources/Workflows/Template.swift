@@ -15,37 +15,87 @@ package enum Template {
         }
     }
 
+    /// A value whose templates were found once: what a workflow version keeps for each node's
+    /// config, so running a node renders without scanning its strings again.
+    package indirect enum Compiled: Sendable {
+        /// No template inside: rendered as it is.
+        case constant(JSON)
+        /// A string that is exactly one template: the value at the path, JSON type kept.
+        case value([String])
+        /// Text with templates inside: rendered as text.
+        case text([TextPart])
+        case array([Compiled])
+        case object([(key: String, value: Compiled)])
+    }
+
+    package enum TextPart: Sendable {
+        case literal(Substring)
+        case path([String])
+    }
+
+    /// The templates of `value`, found once (see `Compiled`).
+    package static func compile(_ value: JSON) -> Compiled {
+        switch value {
+        case .string(let text):
+            let found = spans(in: text)
+            if found.isEmpty { return .constant(value) }
+            if found.count == 1, found[0].range == text.startIndex..<text.endIndex { return .value(found[0].path) }
+            var parts: [TextPart] = []
+            var rest = text.startIndex
+            for span in found {
+                if rest < span.range.lowerBound { parts.append(.literal(text[rest..<span.range.lowerBound])) }
+                parts.append(.path(span.path))
+                rest = span.range.upperBound
+            }
+            if rest < text.endIndex { parts.append(.literal(text[rest...])) }
+            return .text(parts)
+        case .array(let items):
+            let compiled = items.map(compile)
+            if compiled.allSatisfy(\.isConstant) { return .constant(value) }
+            return .array(compiled)
+        case .object(let object):
+            let compiled = object.map { (key: $0.key, value: compile($0.value)) }
+            if compiled.allSatisfy(\.value.isConstant) { return .constant(value) }
+            return .object(compiled)
+        default:
+            return .constant(value)
+        }
+    }
+
     /// Renders every string in `value` against `scope` (an object holding `$context`, …).
     package static func render(_ value: JSON, scope: JSON) -> JSON {
-        switch value {
-        case .string(let text): return render(text, scope: scope)
+        render(compile(value), scope: scope)
+    }
+
+    /// Renders `compiled` against `scope`.
+    package static func render(_ compiled: Compiled, scope: JSON) -> JSON {
+        switch compiled {
+        case .constant(let value): return value
+        case .value(let path): return scope[path: path] ?? .null
+        case .text(let parts):
+            var result = ""
+            for part in parts {
+                switch part {
+                case .literal(let text): result += text
+                case .path(let path):
+                    switch scope[path: path] ?? .null {
+                    case .null: break
+                    case .string(let string): result += string
+                    case let other: result += other.serialized()
+                    }
+                }
+            }
+            return .string(result)
         case .array(let items): return .array(items.map { render($0, scope: scope) })
-        case .object(let object):
+        case .object(let entries):
             var result = JSONObject()
-            for (key, item) in object { result[key] = render(item, scope: scope) }
+            for (key, item) in entries { result[key] = render(item, scope: scope) }
             return .object(result)
-        default: return value
         }
     }
 
     package static func render(_ text: String, scope: JSON) -> JSON {
-        let found = spans(in: text)
-        guard !found.isEmpty else { return .string(text) }
-        if found.count == 1, found[0].range == text.startIndex..<text.endIndex {
-            return scope[path: found[0].path] ?? .null
-        }
-        var result = ""
-        var rest = text.startIndex
-        for span in found {
-            result += text[rest..<span.range.lowerBound]
-            switch scope[path: span.path] ?? .null {
-            case .null: break
-            case .string(let string): result += string
-            case let other: result += other.serialized()
-            }
-            rest = span.range.upperBound
-        }
-        return .string(result + text[rest...])
+        render(compile(.string(text)), scope: scope)
     }
 
     /// The `{{ … }}` spans of `text` and their dotted paths (spaces inside dropped), found by
@@ -85,5 +135,12 @@ package enum Template {
             i = end
         }
         return result
+    }
+}
+
+extension Template.Compiled {
+    fileprivate var isConstant: Bool {
+        if case .constant = self { return true }
+        return false
     }
 }

@@ -8,9 +8,23 @@ package struct WorkflowNode: Sendable {
     package var id: String
     package var key: String
     package var type: String
-    package var config: JSONObject
-    package var then: [WorkflowNode] = []
-    package var otherwise: [WorkflowNode] = []
+    package let config: JSONObject
+    package var then: [WorkflowNode]
+    package var otherwise: [WorkflowNode]
+    /// `config` with its templates found once (a condition's branches left out: they are nodes).
+    package let template: Template.Compiled
+
+    package init(id: String, key: String, type: String, config: JSONObject, then: [WorkflowNode] = [], otherwise: [WorkflowNode] = []) {
+        self.id = id
+        self.key = key
+        self.type = type
+        self.config = config
+        self.then = then
+        self.otherwise = otherwise
+        var own = config
+        if type == "condition" { _ = own.removeValue(forKey: "then"); _ = own.removeValue(forKey: "else") }
+        template = Template.compile(.object(own))
+    }
 
     /// Parses nodes that `WorkflowDefinition.validate` accepted.
     package static func parse(_ list: [JSON]) -> [WorkflowNode] {

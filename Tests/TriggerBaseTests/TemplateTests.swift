@@ -38,4 +38,13 @@ import Testing
         #expect(Template.references(in: config) .sorted { $0.joined() < $1.joined() }
                 == [["$context", "data", "id"], ["$context", "data", "id"]])
     }
+
+    /// A node keeps its config compiled once; each run renders it against its own scope.
+    @Test func aCompiledConfigRendersAgainstEachScope_keepingKeyOrderAndConstants() {
+        let config: JSON = ["z": "{{$context.data.id}}", "a": ["fixed": [1, "x"]], "m": "id {{$context.data.id}}!"]
+        let compiled = Template.compile(config)
+        #expect(Template.render(compiled, scope: scope).serialized() == #"{"z":5,"a":{"fixed":[1,"x"]},"m":"id 5!"}"#)
+        let other: JSON = ["$context": ["data": ["id": 6]]]
+        #expect(Template.render(compiled, scope: other).serialized() == #"{"z":6,"a":{"fixed":[1,"x"]},"m":"id 6!"}"#)
+    }
 }
