@@ -9,14 +9,29 @@ extension JSON {
         return out
     }
 
+    /// The decimal digits of `value`, written straight into `out` (no String in between).
+    static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .int(let i): Self.writeInteger(i, to: &out)
         case .double(let d):
             if !d.isFinite { out.append(contentsOf: "null".utf8) }
-            else if d.rounded() == d && abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8); out.append(contentsOf: ".0".utf8) }
+            else if d.rounded() == d && abs(d) < 1e15 { Self.writeInteger(Int64(d), to: &out); out.append(contentsOf: ".0".utf8) }
             else { out.append(contentsOf: "\(d)".utf8) }
         case .string(let s): Self.writeString(s, to: &out)
         case .array(let items):

@@ -77,10 +77,30 @@ package struct ExecutionEngine: Sendable {
         return try advance(row, completing: completing, attempts: attempts, connection: connection)
     }
 
-    /// Takes `row`, an execution the caller queued in this very write job (so nothing else can
-    /// have changed it), as far as it can go, without reading it back.
-    package func advanceJustQueued(_ row: ExecutionRow, connection: any Transaction) throws -> Advance {
-        try advance(row, completing: nil, attempts: nil, connection: connection)
+    /// What a whole run of a storage-only version made, for the execution row its caller writes
+    /// after it (`runWhole`).
+    package struct WholeRun {
+        package var status: ExecutionStatus
+        package var reason: String?
+        /// The jobs to store under the execution's id, in the order the nodes ran.
+        package var jobs: [(nodeID: String, key: String, status: ExecutionStatus, result: JSON)]
+    }
+
+    /// Runs `version`'s nodes, from the first, for an execution that has no row yet, inside the
+    /// current write job: the nodes' writes are made here and their jobs handed back for the
+    /// caller to store with the execution once it has written its row, already ended: one insert
+    /// instead of an insert and an update. Nil if the run did not end (a request or delay node:
+    /// only a local version runs whole).
+    package func runWhole(_ version: WorkflowVersion, context: JSON, connection: any Transaction) throws -> WholeRun? {
+        let now = clock.nowMilliseconds()
+        var run = Run(executionID: 0, connection: connection, store: connection.executions, catalogue: schema.writerCatalogue,
+                      context: context, now: now, clock: clock)
+        run.keepsJobs = true
+        run.retries = version.retries
+        if let limit = version.timeoutMilliseconds { run.deadline = now + limit }
+        guard case .finished(let status, _) = try run.walk(version.nodes) ?? .finished(.resolved, byEnd: false) else { return nil }
+        let outcome = run.outcome ?? (status, nil)
+        return WholeRun(status: outcome.status, reason: outcome.reason, jobs: run.keptJobs)
     }
 
     private func advance(_ row: ExecutionRow, completing: NodeResult?, attempts: Attempts?, connection: any Transaction) throws -> Advance {
@@ -157,6 +177,9 @@ package struct ExecutionEngine: Sendable {
         package var attempts: Attempts?
         /// The version's `options.retries`, handed to request nodes.
         package var retries = RetryPolicy.defaultRetries
+        /// Jobs are kept in `keptJobs` instead of stored (`runWhole`: the execution has no row yet).
+        package var keepsJobs = false
+        package var keptJobs: [(nodeID: String, key: String, status: ExecutionStatus, result: JSON)] = []
 
         package init(executionID: Int64, connection: any Transaction, store: any ExecutionStore, catalogue: Catalogue, context: JSON,
                      now: Int64, clock: any WorkflowClock) {
@@ -190,7 +213,11 @@ package struct ExecutionEngine: Sendable {
         }
 
         package mutating func storeJob(nodeID: String, key: String, status: ExecutionStatus, result: JSON) throws {
-            try store.saveJob(execution: executionID, nodeID: nodeID, nodeKey: key, status: status, result: result)
+            if keepsJobs {
+                keptJobs.append((nodeID, key, status, result))
+            } else {
+                try store.saveJob(execution: executionID, nodeID: nodeID, nodeKey: key, status: status, result: result)
+            }
             jobs[nodeID] = (status.rawValue, result)
             if status == .resolved { results[key] = result }
         }

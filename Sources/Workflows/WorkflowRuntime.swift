@@ -88,14 +88,14 @@ package final class WorkflowRuntime: Sendable {
             return (id, true)
         }
         if let adoption = dispatcher.adoption(of: version, in: connection) {
+            if adoption.mayRunHere, version.deleteExecutionOnStatus.isEmpty,
+               let id = runWhole(version, context: context, businessKey: businessKey, lease: adoption.lease, connection: connection) {
+                adoption.ranHere()
+                return (id, false)
+            }
             let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
                                        started: false, lease: adoption.lease)
-            let queued = ExecutionRow(id: id, workflowID: version.id, status: nil, context: context, startedAt: nil)
-            if adoption.mayRunHere, runInWrite(queued, connection: connection) {
-                adoption.ranHere()
-            } else {
-                adoption.adopt(id, context: context)
-            }
+            adoption.adopt(id, context: context)
             return (id, false)
         }
         let id = try store.enqueue(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
@@ -104,24 +104,38 @@ package final class WorkflowRuntime: Sendable {
         return (id, false)
     }
 
-    /// Runs the storage-only execution `queued`, just inserted, to its end inside the write that queued
-    /// it, after that write's own changes and in a savepoint of its own: one write instead of two,
+    /// Runs a storage-only execution of `version` whole inside the write that fires it, after
+    /// that write's own changes and in a savepoint of its own, then writes its row already ended
+    /// and its jobs: one write instead of two and one insert instead of an insert and an update,
     /// and still async — the answer does not carry its outcome, and a workflow that fails (a
-    /// failed node ends the execution `failed`, as in the dispatcher) never fails the write. A step
-    /// that throws (storage) is undone and the execution left to the dispatcher. True if it ended.
-    private func runInWrite(_ queued: ExecutionRow, connection: any Transaction) -> Bool {
-        let advance: ExecutionEngine.Advance
+    /// failed node ends the execution `failed`, as in the dispatcher) never fails the write. A run
+    /// that throws (storage) is undone, and nil returned: the caller queues the execution for the
+    /// dispatcher. Returns the new execution's id.
+    private func runWhole(_ version: WorkflowVersion, context: JSON, businessKey: String?, lease: ExecutionLease,
+                          connection: any Transaction) -> Int64? {
+        struct DidNotEnd: Error {}
+        let ended: (id: Int64, status: ExecutionStatus)
         do {
-            advance = try connection.inSavepoint { try engine.advanceJustQueued(queued, connection: connection) }
+            ended = try connection.inSavepoint {
+                guard let run = try engine.runWhole(version, context: context, connection: connection) else { throw DidNotEnd() }
+                let store = connection.executions
+                let id = try store.insertEnded(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
+                                               status: run.status, reason: run.reason, lease: lease)
+                for job in run.jobs {
+                    try store.saveJob(execution: id, nodeID: job.nodeID, nodeKey: job.key, status: job.status, result: job.result)
+                }
+                return (id, run.status)
+            }
+        } catch is DidNotEnd {
+            return nil
         } catch {
-            logger.error("execution step failed in the write that queued it; the dispatcher runs it",
-                         ["executionId": .int(Int(queued.id)), "error": .string("\(error)")])
-            return false
+            logger.error("a workflow run failed in the write that fired it; the dispatcher runs it",
+                         ["workflow": .string(version.key), "error": .string("\(error)")])
+            return nil
         }
-        guard case .finished(let status, _) = advance.step else { return false }
-        let counters = self.counters, key = advance.key
-        if !key.isEmpty { connection.afterCommit { counters.record(key: key, status: status) } }
-        return true
+        let counters = self.counters, key = version.key
+        connection.afterCommit { counters.record(key: key, status: ended.status) }
+        return ended.id
     }
 
     package enum SyncVerdict: Sendable {

@@ -39,6 +39,12 @@ struct JSONParserTests {
         #expect(try JSON.parse(text) == .object(object))
     }
 
+    @Test(arguments: [Int64.min, -1_000_000_007, -10, -1, 0, 7, 10, 99, 1_000_000_007, Int64.max])
+    func integersAreWrittenAsTheirDecimalDigits(value: Int64) {
+        #expect(JSON.int(value).serialized() == String(value))
+        #expect(JSON.double(Double(value % 1_000_000_000_000)).serialized() == String(value % 1_000_000_000_000) + ".0")
+    }
+
     @Test func pathSubscriptWalksObjectsAndArrays() throws {
         let json = try JSON.parse(#"{"a":[{"b":7}]}"#)
         #expect(json[path: ["a", "0", "b"]] == 7)

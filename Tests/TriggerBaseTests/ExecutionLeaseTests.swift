@@ -209,6 +209,12 @@ import Testing
                 #expect(try app.rows("SELECT message FROM logs ORDER BY id").map { $0["message"]! } == ["warm-up", "in the write"])
                 #expect(database.writeStatistics.writes - before == 1, "the create and its workflow: one write")
                 #expect(row["leaseOwner"] == app.application.workflowRuntime.dispatcher.owner)
+                // Written once, already ended, with its job.
+                let execution = try client.execution(id)
+                #expect(execution["startedAt"]?.stringValue != nil && execution["finishedAt"]?.stringValue != nil, "\(execution)")
+                let jobs = try #require(execution["jobs"]?.arrayValue)
+                #expect(jobs.count == 1 && jobs[0]["nodeId"] == "c" && jobs[0]["statusName"] == "resolved", "\(jobs)")
+                #expect(jobs.first?["result"]?["message"] == "in the write")
             }
         }
     }

@@ -132,7 +132,7 @@ import Testing
             clock.advance(by: cap)
             #expect(try clock.waitForSleepers(1) == [cap], "still refused: tried again, not dropped")
             #expect(try client.execution(id)["statusName"] == "queued")
-            try app.execute(TestBackend.isPostgres ? #"DROP TRIGGER "refuse" ON "executions""# : #"DROP TRIGGER "refuse""#)
+            try app.allowExecutionStatus()
             clock.advance(by: cap)
             let failed = try client.awaitExecution(id)
             #expect(failed["statusName"] == "failed" && failed["reason"] == "retries exhausted" && failed["attempts"] == .int(1), "\(failed)")
@@ -177,14 +177,27 @@ import Testing
 }
 
 extension TestApp {
-    /// Makes storage fail every update of an execution's status that meets `condition` (as a full
-    /// or broken disk would), with a trigger named "refuse".
+    /// Makes storage fail every write of an execution's status that meets `condition` (as a full
+    /// or broken disk would), with triggers; `allowExecutionStatus` drops them.
     func refuseExecutionStatus(when condition: String) throws {
         if TestBackend.isPostgres {
             try execute(#"CREATE FUNCTION "refuse"() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'simulated storage failure'; END $$ LANGUAGE plpgsql"#)
-            try execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" FOR EACH ROW WHEN (\#(condition)) EXECUTE FUNCTION "refuse"()"#)
+            try execute(#"CREATE TRIGGER "refuse" BEFORE INSERT OR UPDATE OF "status" ON "executions" FOR EACH ROW WHEN (\#(condition)) EXECUTE FUNCTION "refuse"()"#)
         } else {
-            try execute(#"CREATE TRIGGER "refuse" BEFORE UPDATE OF "status" ON "executions" WHEN \#(condition) BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"#)
+            // A run that ends in the write that fired it inserts its execution already ended.
+            for (name, event) in [("refuse", "UPDATE OF \"status\""), ("refuse_insert", "INSERT")] {
+                try execute(#"CREATE TRIGGER "\#(name)" BEFORE \#(event) ON "executions" WHEN \#(condition) BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END"#)
+            }
+        }
+    }
+
+    /// Storage finishes executions again (undoes `refuseExecutionStatus`).
+    func allowExecutionStatus() throws {
+        if TestBackend.isPostgres {
+            try execute(#"DROP TRIGGER "refuse" ON "executions""#)
+        } else {
+            try execute(#"DROP TRIGGER "refuse""#)
+            try execute(#"DROP TRIGGER "refuse_insert""#)
         }
     }
 

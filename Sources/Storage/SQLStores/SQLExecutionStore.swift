@@ -26,6 +26,18 @@ struct SQLExecutionStore<Session: SQLSession>: ExecutionStore {
                   lease.map { .text($0.owner) } ?? .null, lease.map { .integer($0.expiresAt) } ?? .null])
     }
 
+    func insertEnded(workflowID: Int64, key: String, context: JSON, businessKey: String?, status: ExecutionStatus, reason: String?,
+                     lease: ExecutionLease) throws -> Int64 {
+        let now: SQLiteValue = .text(Timestamp.now())
+        return try connection.insert("""
+            INSERT INTO "executions" ("createdAt", "updatedAt", "workflowId", "key", "status", "context", "businessKey", "reason",
+                "startedAt", "finishedAt", "leaseOwner", "leaseExpiresAt")
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [now, now, .integer(workflowID), .text(key), .integer(status.rawValue), .text(context.serialized()),
+                  businessKey.map { .text($0) } ?? .null, reason.map { .text($0) } ?? .null, now, now,
+                  .text(lease.owner), .integer(lease.expiresAt)])
+    }
+
     func execution(_ id: Int64) throws -> ExecutionRow? {
         guard let row = try connection.query("""
             SELECT "workflowId", "status", "context", "startedAt" FROM "executions" WHERE "id" = ?

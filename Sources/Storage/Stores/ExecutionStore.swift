@@ -99,6 +99,12 @@ package protocol ExecutionStore {
     /// itself (a sync workflow, a direct start that runs here). Returns its id.
     func enqueue(workflowID: Int64, key: String, context: JSON, businessKey: String?, started: Bool, lease: ExecutionLease?) throws -> Int64
 
+    /// Writes an execution of version `workflowID` that already ran to its end in the caller's
+    /// write (the whole run of a storage-only workflow): `status` final, started and finished
+    /// now, under `lease` like every execution its owner ran. Returns its id.
+    func insertEnded(workflowID: Int64, key: String, context: JSON, businessKey: String?, status: ExecutionStatus, reason: String?,
+                     lease: ExecutionLease) throws -> Int64
+
     /// Execution `id`, or nil if there is none.
     func execution(_ id: Int64) throws -> ExecutionRow?
     /// Execution `id` with `context` as its context, reading only the rest of the row (the
