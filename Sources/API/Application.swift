@@ -243,9 +243,12 @@ public final class Application: Sendable {
     /// on the event loop (cheap: no I/O) and handed straight to the writer.
     private func createImmediately(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
         guard request.method == "POST", request.body.count <= 16_384 else { return false }
-        let path = request.path
-        guard path.hasPrefix("/api/"), path.hasSuffix(":create"), !path.dropFirst(5).contains("/") else { return false }
-        let collection = String(path.dropFirst(5).dropLast(7))
+        // `/api/<collection>:create`, read by bytes: Character-wise prefix, suffix and search cost
+        // more than the rest of this check.
+        let path = request.path.utf8
+        guard path.count > 12, path.starts(with: "/api/".utf8), path.suffix(7).elementsEqual(":create".utf8) else { return false }
+        let name = path.dropFirst(5).dropLast(7)
+        guard !name.contains(UInt8(ascii: "/")), let collection = String(name) else { return false }
         guard Name.isValid(collection), !CollectionDefinition.reservedNames.contains(collection) else { return false }
         let query = QueryParameters(request.query)
         let token = Authenticator.token(authorization: request.headers["authorization"], queryToken: query["token"])

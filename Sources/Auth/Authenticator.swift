@@ -31,9 +31,15 @@ package enum Authenticator {
     /// `Authorization: Bearer <token>` (scheme case-insensitive), else the `token` query parameter.
     package static func token(authorization: String?, queryToken: String?) -> String? {
         if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].utf8.count == 6, parts[0].lowercased() == "bearer" {
-                return trimmingBlanks(parts[1])
+            // `<scheme> <credentials>` read by bytes (this runs for every request): spaces before
+            // the scheme are skipped, the scheme is compared in any case, blanks around the token trimmed.
+            let utf8 = authorization.utf8
+            let space = UInt8(ascii: " ")
+            if let schemeStart = utf8.firstIndex(where: { $0 != space }),
+               let schemeEnd = utf8[schemeStart...].firstIndex(of: space),
+               utf8[schemeStart..<schemeEnd].elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+               utf8.index(after: schemeEnd) < utf8.endIndex {
+                return trimmingBlanks(authorization[utf8.index(after: schemeEnd)...])
             }
             return authorization.isEmpty ? nil : ""
         }

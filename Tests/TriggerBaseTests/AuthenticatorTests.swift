@@ -83,6 +83,12 @@ struct AuthenticatorTests {
         #expect(Authenticator.token(authorization: "bearer  abc", queryToken: nil) == "abc")
         #expect(Authenticator.token(authorization: nil, queryToken: "q") == "q")
         #expect(Authenticator.token(authorization: "Basic xyz", queryToken: nil) == "")
+        #expect(Authenticator.token(authorization: "  BEARER\tabc ", queryToken: nil) == "", "the scheme ends at a space")
+        #expect(Authenticator.token(authorization: "  BeArEr abc\t ", queryToken: nil) == "abc")
+        #expect(Authenticator.token(authorization: "Bearer", queryToken: "q") == "", "a scheme alone is a bad token, not none")
+        #expect(Authenticator.token(authorization: "Bearer   ", queryToken: nil) == "")
+        #expect(Authenticator.token(authorization: "Bearers abc", queryToken: nil) == "")
+        #expect(Authenticator.token(authorization: "", queryToken: "q") == nil)
         #expect(Authenticator.token(authorization: nil, queryToken: nil) == nil)
     }
 
