@@ -1,10 +1,11 @@
-// The storage ceiling of a triggered create: SQLite alone (no HTTP, no JSON, no Swift) running
-// the statements the server's writer runs for one POST posts:create?triggerWorkflows=logPost
-// whose workflow runs in the same write (the sequence read off the writer with a breakpoint on
-// sqlite3_step), on a database the server itself created, in transactions of BATCH requests the
-// way the writer's group commit makes them. Prints requests/s; built and run by ceiling.sh.
+// The storage ceiling of a create: SQLite alone (no HTTP, no JSON, no Swift) running the
+// statements the server's writer runs for one POST posts:create (`create`) or for one
+// posts:create?triggerWorkflows=logPost whose workflow runs in the same write (`trigger`; the
+// sequences read off the writer with a breakpoint on sqlite3_step), on a database the server
+// itself created, in transactions of BATCH requests the way the writer's group commit makes them.
+// Prints requests/s; built and run by ceiling.sh.
 //
-//   ceiling DATABASE REQUESTS BATCH
+//   ceiling DATABASE REQUESTS BATCH create|trigger
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,11 @@ static double seconds(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: ceiling DATABASE REQUESTS BATCH\n"); return 2; }
-    int requests = atoi(argv[2]), batch = atoi(argv[3]);
+    if (argc != 5 || (strcmp(argv[4], "create") && strcmp(argv[4], "trigger"))) {
+        fprintf(stderr, "usage: ceiling DATABASE REQUESTS BATCH create|trigger\n");
+        return 2;
+    }
+    int requests = atoi(argv[2]), batch = atoi(argv[3]), triggered = strcmp(argv[4], "trigger") == 0;
     if (sqlite3_open(argv[1], &db) != SQLITE_OK) { fprintf(stderr, "ceiling: cannot open %s\n", argv[1]); return 1; }
     // The writer's connection: WAL, synchronous=FULL (a 2xx is on disk), foreign keys enforced.
     sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", 0, 0, 0);
@@ -55,16 +59,15 @@ int main(int argc, char **argv) {
     sqlite3_stmt *category = prepare("SELECT 1 FROM \"categories\" WHERE \"id\" = ?");
     sqlite3_stmt *post = prepare("INSERT INTO \"posts\" (\"createdAt\", \"updatedAt\", \"createdById\", \"updatedById\", \"title\", "
                                  "\"content\", \"categoryId\") VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // The workflow's run ends in the write, so its execution is written once, ended, after its node ran.
     sqlite3_stmt *execution = prepare("INSERT INTO \"executions\" (\"createdAt\", \"updatedAt\", \"workflowId\", \"key\", \"status\", "
-                                      "\"context\", \"businessKey\", \"startedAt\", \"leaseOwner\", \"leaseExpiresAt\") "
-                                      "VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL, ?, ?)");
+                                      "\"context\", \"businessKey\", \"reason\", \"startedAt\", \"finishedAt\", \"leaseOwner\", "
+                                      "\"leaseExpiresAt\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_stmt *log = prepare("INSERT INTO \"logs\" (\"createdAt\", \"updatedAt\", \"createdById\", \"updatedById\", \"message\", "
-                                "\"postId\") VALUES (?, ?, NULL, NULL, ?, ?)");
+                                "\"postId\") VALUES (?, ?, ?, ?, ?, ?)");
     sqlite3_stmt *job = prepare("INSERT INTO \"jobs\" (\"createdAt\", \"updatedAt\", \"executionId\", \"nodeId\", \"nodeKey\", \"status\", "
                                 "\"result\") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"executionId\", \"nodeId\") DO UPDATE SET "
                                 "\"status\" = excluded.\"status\", \"result\" = excluded.\"result\", \"updatedAt\" = excluded.\"updatedAt\"");
-    sqlite3_stmt *resolved = prepare("UPDATE \"executions\" SET \"status\" = ?, \"reason\" = ?, \"startedAt\" = ?, \"finishedAt\" = ?, "
-                                     "\"updatedAt\" = ? WHERE \"id\" = ?");
     const char *stamp = "2026-12-07T15:26:12.885Z";
     // The stored context and job result of the benchmark's workflow are 431 and 171 bytes.
     char context[432], result[172];
@@ -82,22 +85,22 @@ int main(int argc, char **argv) {
             sqlite3_bind_int64(post, 7, 1);
             run(post);
             sqlite3_int64 postID = sqlite3_last_insert_rowid(db);
-            text(execution, 1, stamp); text(execution, 2, stamp); sqlite3_bind_int64(execution, 3, 1);
-            text(execution, 4, "logPost"); text(execution, 5, context); text(execution, 6, "ceiling");
-            sqlite3_bind_int64(execution, 7, 1796656725000LL);
-            run(execution);
-            sqlite3_int64 executionID = sqlite3_last_insert_rowid(db);
+            if (!triggered) { run(requestDone); continue; }
             run(workflow);
             run(node);
-            text(log, 1, stamp); text(log, 2, stamp); text(log, 3, "new post Benchmark post"); sqlite3_bind_int64(log, 4, postID);
+            text(log, 1, stamp); text(log, 2, stamp); sqlite3_bind_null(log, 3); sqlite3_bind_null(log, 4);
+            text(log, 5, "new post Benchmark post"); sqlite3_bind_int64(log, 6, postID);
             run(log);
             run(nodeDone);
+            text(execution, 1, stamp); text(execution, 2, stamp); sqlite3_bind_int64(execution, 3, 1);
+            text(execution, 4, "logPost"); sqlite3_bind_int64(execution, 5, 1); text(execution, 6, context);
+            sqlite3_bind_null(execution, 7); sqlite3_bind_null(execution, 8); text(execution, 9, stamp); text(execution, 10, stamp);
+            text(execution, 11, "ceiling"); sqlite3_bind_int64(execution, 12, 1796656725000LL);
+            run(execution);
+            sqlite3_int64 executionID = sqlite3_last_insert_rowid(db);
             text(job, 1, stamp); text(job, 2, stamp); sqlite3_bind_int64(job, 3, executionID); text(job, 4, "log");
             text(job, 5, "log"); sqlite3_bind_int64(job, 6, 1); text(job, 7, result);
             run(job);
-            sqlite3_bind_int64(resolved, 1, 1); sqlite3_bind_null(resolved, 2); text(resolved, 3, stamp);
-            text(resolved, 4, stamp); text(resolved, 5, stamp); sqlite3_bind_int64(resolved, 6, executionID);
-            run(resolved);
             run(workflowDone);
             run(requestDone);
         }

@@ -2,9 +2,10 @@
 # Every benchmark of the project, one after the other on one release build, then one table:
 # GET /health beside nginx, member creates, and member creates firing a workflow (with the drain
 # and the posts = executions = logs check), at each of BENCH_CONNECTIONS, the storage ceiling of a
-# triggered create (SQLite alone running its statements, bench/ceiling.sh), and the server's memory.
+# create and of a triggered create (SQLite alone running their statements, bench/ceiling.sh), and
+# the server's memory.
 # Creates, triggered creates and the ceiling are also given as a ratio to nginx's static {} in the
-# same run (issue 17's targets: 0.35 and 0.25 at 64 connections; the ceiling beside the latter).
+# same run (issue 17's targets: 0.35 and 0.25 at 64 connections; the ceilings beside them).
 # The README's performance section quotes this table. Takes about 4 minutes with the defaults.
 #   bash bench/run-all.sh            (BENCH_DURATION, BENCH_CONNECTIONS, TRIGGERBASE_BIN as in lib.sh)
 source "$(dirname "$0")/lib.sh"
@@ -29,7 +30,7 @@ def rows(name, pattern):
 health = rows("health", r"\s*(\d+) \|")
 create = rows("create", r"(\d+)\s+\|")
 trigger = rows("trigger", r"(\d+)\s+\|")
-ceiling = rows("ceiling", r"\s*(\d+) \|")
+ceiling = rows("ceiling", r"(\w+ \d+) \|")
 memory = next((l.split(":", 1)[1].strip() for l in open(f"{work}/health.out") if l.startswith("triggerbase memory")), "-")
 print()
 print("| workload | connections | req/s | p50 | p99 | notes |")
@@ -49,9 +50,11 @@ for c, r in trigger.items():
     rps, p50, p99 = r[1].split()
     peak, queue, running, at_end, drain = r[2].split()
     print(f"| posts:create?triggerWorkflows=logPost | {c} | {rps} | {p50} ms | {p99} ms | {of_nginx(c, rps)}; unfinished executions: peak {peak} (dispatcher queue peak {queue}, running peak {running}), {at_end} at load end, drained in {drain} s; {r[3]} |")
-for batch, r in ceiling.items():
+for key, r in ceiling.items():
+    workload, batch = key.split()
     c = "1" if batch == "1" else "64"  # one connection's writes commit one by one; 64 share commits
-    print(f"| SQLite alone: the statements of one triggered create, {batch} per commit (bench/ceiling.c) | ({c}) | {r[1]} | - | - | "
+    what = "triggered create" if workload == "trigger" else "create"
+    print(f"| SQLite alone: the statements of one {what}, {batch} per commit (bench/ceiling.c) | ({c}) | {r[1]} | - | - | "
           f"{of_nginx(c, r[1])} at {c} connection{'s' if c != '1' else ''}; no HTTP, JSON or Swift: the most the one writer could do |")
 print(f"\ntriggerbase memory after the /health runs: {memory}")
 PY
