@@ -107,7 +107,7 @@ final class ServerShared: @unchecked Sendable {
 
     /// The target with the values of `redactedQueryParameters` replaced by `***`.
     func redact(_ target: String) -> String {
-        guard let q = target.firstIndex(of: "?") else { return target }
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         let query = target[target.index(after: q)...]
         var changed = false
         let parts = query.split(separator: "&", omittingEmptySubsequences: false).map { part -> Substring in

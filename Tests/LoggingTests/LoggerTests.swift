@@ -24,6 +24,18 @@ struct LoggerTests {
         }
     }
 
+    /// Every string a line carries is a JSON string that Foundation reads back as it was.
+    @Test(arguments: ["", "plain", "quote \" and \\ backslash", "line\nbreak\r\ttab", "\u{0}\u{1}\u{f}\u{10}\u{1f}\u{7f}",
+                      "é ✓ 🚀 末尾\"", "\"\"", "\\"])
+    func quotedTextReadsBackAsItWas(text: String) throws {
+        var line = ""
+        Logger.appendQuoted(text, to: &line)
+        #expect(line.first == "\"" && line.last == "\"")
+        let decoded = try JSONSerialization.jsonObject(with: Data("[\(line)]".utf8)) as? [String]
+        #expect(decoded == [text], "\(line)")
+        #expect(!line.utf8.dropFirst().dropLast().contains { $0 < 0x20 }, "no raw control character")
+    }
+
     @Test func concurrentLinesThroughAPipeArriveWholeAndAllOfThem() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
