@@ -350,7 +350,8 @@ struct HTTPServerLiveTests {
             }
         }
         server.start()
-        let idle = try RawClient(port: server.port)
+        let port = server.port  // the listener's descriptor is closed after wait(): read it now
+        let idle = try RawClient(port: port)
         idle.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(idle.readResponse()?.status == 200)
         do {
@@ -367,6 +368,6 @@ struct HTTPServerLiveTests {
         }
         #expect(idle.readUntilClose().isEmpty && idle.sawClose)
         server.wait()
-        #expect((try? RawClient(port: server.port)) == nil, "no longer accepting")
+        #expect((try? RawClient(port: port)) == nil, "no longer accepting")
     }
 }

@@ -8,7 +8,9 @@ final class RawClient {
     /// `receiveBuffer`: a fixed SO_RCVBUF (no autotuning), so a client that does not read backs
     /// the server's output up after a few kilobytes.
     init(port: Int, receiveTimeout: Double = 5, receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Connected before `self.fd` is set: a throwing init of a whole instance still runs
+        // deinit, whose second close would hit whatever descriptor reused the number meanwhile.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
@@ -19,7 +21,12 @@ final class RawClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { close(fd); throw ClientError.connectFailed(errno) }
+        guard result == 0 else {
+            let error = errno
+            close(fd)
+            throw ClientError.connectFailed(error)
+        }
+        self.fd = fd
         setTimeout(receiveTimeout)
     }
 

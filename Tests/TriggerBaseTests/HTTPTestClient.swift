@@ -23,7 +23,9 @@ final class HTTPTestClient {
 
     init(port: Int, timeout: Double = 30, defaultHeaders: [String: String] = [:]) throws {
         self.defaultHeaders = defaultHeaders
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Connected before `self.fd` is set: a throwing init of a whole instance still runs
+        // deinit, whose second close would hit whatever descriptor reused the number meanwhile.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -31,7 +33,12 @@ final class HTTPTestClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { close(fd); throw Failure(description: "connect failed: errno \(errno)") }
+        guard result == 0 else {
+            let error = errno
+            close(fd)
+            throw Failure(description: "connect failed: errno \(error)")
+        }
+        self.fd = fd
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
