@@ -10,11 +10,11 @@ extension WorkflowRuntime {
         finish(ResourceService.ok(outcome.data), outcome.fired, requestID: requestID)
     }
 
-    /// The answer to a write once it committed, after running its sync workflows in order: 200
-    /// with `messages`, 400 when an `end` node failed it, 500 `WORKFLOW_FAILED` otherwise.
     /// Whether the answer to `outcome` needs nothing more than the write (no sync workflow to run).
     package func answersAtOnce(_ outcome: WriteOutcome) -> Bool { outcome.fired.syncExecutionIDs.isEmpty }
 
+    /// The answer to a write once it committed, after running its sync workflows in order: 200
+    /// with `messages`, 400 when an `end` node failed it, 500 `WORKFLOW_FAILED` otherwise.
     package func response(_ outcome: WriteOutcome, requestID: String) async -> HTTPResponse {
         if answersAtOnce(outcome) { return immediateResponse(outcome, requestID: requestID) }
         let response: HTTPResponse

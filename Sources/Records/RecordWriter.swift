@@ -45,13 +45,13 @@ package struct RecordWriter {
     /// id: built from what was inserted where the store can, so the write need not read it back.
     /// Only for a record nothing changes after this call in the same write.
     package mutating func createRecord(_ collection: String, _ values: JSON, fixed: [String: ColumnValue] = [:])
-        throws -> (record: JSONObject, relations: [String]) {
+        throws -> (id: Int64, record: JSONObject, relations: [String]) {
         let created = try insert(collection, values, path: "", fixed: fixed)
         guard let record = try created.values.flatMap({ store.insertedRecord(collection, id: created.id, values: $0) })
             ?? store.records(collection, ids: [created.id]).first else {
             throw DomainError.notFound
         }
-        return (record, created.relations)
+        return (created.id, record, created.relations)
     }
 
     /// The insert of `create`; `values` are the row's columns as inserted, or nil when a relation

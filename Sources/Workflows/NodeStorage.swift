@@ -31,7 +31,7 @@ package struct NodeStorage {
         var writer = RecordWriter(store: store, actorID: nil)
         switch type {
         case "create":
-            let (record, relations) = try writer.createRecord(collection, config["values"] ?? .object([:]))
+            let (_, record, relations) = try writer.createRecord(collection, config["values"] ?? .object([:]))
             var records = [record]
             try writer.store.embed(&records, collection: collection, paths: relations.map { [$0] })
             return .done(.object(records[0]))

@@ -5,9 +5,9 @@ import Synchronization
 
 /// One node of a version, parsed once (spec 04: Nodes). A `condition`'s branches are nodes too.
 package struct WorkflowNode: Sendable {
-    package var id: String
-    package var key: String
-    package var type: String
+    package let id: String
+    package let key: String
+    package let type: String
     package let config: JSONObject
     package var then: [WorkflowNode]
     package var otherwise: [WorkflowNode]

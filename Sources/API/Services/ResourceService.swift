@@ -153,12 +153,12 @@ package struct ResourceService: Sendable {
                     let result = try writer.create(collection, item, path: bulk ? "[\(i)]" : "", fixed: scope.fixed)
                     try writer.setToMany(link.field, of: link.owner, id: link.id, value: .int(result.id), path: link.field.name, replace: false)
                     created.append((result.id, result.relations, nil))
-                } else if bulk {
+                } else if bulk {  // a later item may link to an earlier one: read them all after
                     let result = try writer.create(collection, item, path: "[\(i)]", fixed: scope.fixed)
                     created.append((result.id, result.relations, nil))
                 } else {
                     let result = try writer.createRecord(collection, item, fixed: scope.fixed)
-                    created.append((result.record["id"]?.intValue ?? 0, result.relations, result.record))
+                    created.append((result.id, result.relations, result.record))
                 }
             }
             var stored: [Int64: JSONObject] = [:]
