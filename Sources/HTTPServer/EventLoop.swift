@@ -18,8 +18,8 @@ import Synchronization
 /// `beginShutdown`, which touch nothing but the `inbox` Mutex and the eventfd.
 final class EventLoop: @unchecked Sendable {
     enum Message {
-        case deliver(connectionID: UInt64, sequence: UInt64, response: HTTPResponse)
-        case build(connectionID: UInt64, sequence: UInt64, response: @Sendable () -> HTTPResponse)
+        /// An answer, built on this loop's thread (`HTTPResponder.respond(building:)`).
+        case deliver(connectionID: UInt64, sequence: UInt64, response: @Sendable () -> HTTPResponse)
         case adopt(fd: Int32, remoteAddress: String)
         case shutdown
     }
@@ -69,12 +69,8 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Cross-thread entry points
 
-    func deliver(connectionID: UInt64, sequence: UInt64, response: HTTPResponse) {
-        send(.deliver(connectionID: connectionID, sequence: sequence, response: response))
-    }
-
     func deliver(connectionID: UInt64, sequence: UInt64, building response: @escaping @Sendable () -> HTTPResponse) {
-        send(.build(connectionID: connectionID, sequence: sequence, response: response))
+        send(.deliver(connectionID: connectionID, sequence: sequence, response: response))
     }
 
     func adopt(fd: Int32, remoteAddress: String) { send(.adopt(fd: fd, remoteAddress: remoteAddress)) }
@@ -141,12 +137,11 @@ final class EventLoop: @unchecked Sendable {
 
     private func handle(_ message: Message) {
         switch message {
-        case .deliver(let connectionID, let sequence, let response):
+        case .deliver(let connectionID, let sequence, let build):
+            // Built even when the connection is gone: building may log what happened to the request.
+            let response = build()
             guard let connection = connections[connectionID] else { return }
             perform(connection.machine.respond(sequence: sequence, response, now: clock.now()), on: connection)
-        case .build(let connectionID, let sequence, let build):
-            guard let connection = connections[connectionID] else { return }  // gone: nothing to build
-            perform(connection.machine.respond(sequence: sequence, build(), now: clock.now()), on: connection)
         case .adopt(let fd, let remoteAddress):
             if draining { closeRaw(fd) } else { addConnection(fd: fd, remoteAddress: remoteAddress, now: clock.now()) }
         case .shutdown:

@@ -26,14 +26,13 @@ public final class HTTPResponder: Sendable {
 
     /// Sends `response`; calls after the first are ignored.
     public func respond(_ response: HTTPResponse) {
-        guard answered.set() else { return }
-        loop.deliver(connectionID: connectionID, sequence: sequence, response: response)
+        respond(building: { response })
     }
 
-    /// Sends the response `build` makes, calling it on the connection's event-loop thread (not at
-    /// all if the connection closed meanwhile): a thread that others wait on, such as the
-    /// storage writer, hands over the work of serialising its answer. Calls after the first are
-    /// ignored.
+    /// Sends the response `build` makes, calling it once on the connection's event-loop thread
+    /// (also when the connection has closed meanwhile, the answer then going nowhere): a thread
+    /// that others wait on, such as the storage writer, hands over the work of serialising its
+    /// answer. Calls after the first are ignored.
     public func respond(building build: @escaping @Sendable () -> HTTPResponse) {
         guard answered.set() else { return }
         loop.deliver(connectionID: connectionID, sequence: sequence, building: build)
@@ -41,8 +40,10 @@ public final class HTTPResponder: Sendable {
 
     deinit {
         if answered.set() {
-            loop.deliver(connectionID: connectionID, sequence: sequence, response: .error(
-                status: 500, code: "INTERNAL_ERROR", message: "internal error (request \(requestID))"))
+            let requestID = requestID
+            loop.deliver(connectionID: connectionID, sequence: sequence, building: {
+                .error(status: 500, code: "INTERNAL_ERROR", message: "internal error (request \(requestID))")
+            })
         }
     }
 }

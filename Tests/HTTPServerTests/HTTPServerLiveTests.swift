@@ -67,6 +67,37 @@ struct HTTPServerLiveTests {
         #expect(handler != nil && builder != nil && pthread_equal(handler!, builder!) != 0)
     }
 
+    /// A builder runs even when its client has gone: what it logs about the request is not lost.
+    @Test func aResponseBuiltAfterTheClientLeftIsStillBuilt() throws {
+        let arrived = DispatchSemaphore(value: 0)
+        let built = DispatchSemaphore(value: 0)
+        let closed = DispatchSemaphore(value: 0)
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = try HTTPServer(configuration: configuration) { _, responder in
+            arrived.signal()
+            DispatchQueue.global().async {
+                _ = closed.wait(timeout: .now() + 5)
+                Thread.sleep(forTimeInterval: 0.1)  // the server has seen the close by now
+                responder.respond(building: {
+                    built.signal()
+                    return .json("{}")
+                })
+            }
+        }
+        server.start()
+        defer { server.shutdown(); server.wait() }
+        do {
+            let client = try RawClient(port: server.port)
+            client.send("GET /left HTTP/1.1\r\nHost: a\r\n\r\n")
+            #expect(arrived.wait(timeout: .now() + 5) == .success)
+            var reset = linger(l_onoff: 1, l_linger: 0)  // close with RST: the server drops the connection
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+        }
+        closed.signal()
+        #expect(built.wait(timeout: .now() + 5) == .success)
+    }
+
     @Test func chunkedBodyArrivesIntact() throws {
         try withTestServer { port in
             let client = try RawClient(port: port)
