@@ -86,19 +86,21 @@ package struct ExecutionEngine: Sendable {
         package var jobs: [(nodeID: String, key: String, status: ExecutionStatus, result: JSON)]
     }
 
+    /// A run that had to wait outside the writer (a request or delay node): only a local version runs whole.
+    package struct DidNotEnd: Error {}
+
     /// Runs `version`'s nodes, from the first, for an execution that has no row yet, inside the
     /// current write job: the nodes' writes are made here and their jobs handed back for the
     /// caller to store with the execution once it has written its row, already ended: one insert
-    /// instead of an insert and an update. Nil if the run did not end (a request or delay node:
-    /// only a local version runs whole).
-    package func runWhole(_ version: WorkflowVersion, context: JSON, connection: any Transaction) throws -> WholeRun? {
+    /// instead of an insert and an update. Throws `DidNotEnd` for a version that is not local.
+    package func runWhole(_ version: WorkflowVersion, context: JSON, connection: any Transaction) throws -> WholeRun {
         let now = clock.nowMilliseconds()
         var run = Run(executionID: 0, connection: connection, store: connection.executions, catalogue: schema.writerCatalogue,
                       context: context, now: now, clock: clock)
         run.keepsJobs = true
         run.retries = version.retries
         if let limit = version.timeoutMilliseconds { run.deadline = now + limit }
-        guard case .finished(let status, _) = try run.walk(version.nodes) ?? .finished(.resolved, byEnd: false) else { return nil }
+        guard case .finished(let status, _) = try run.walk(version.nodes) ?? .finished(.resolved, byEnd: false) else { throw DidNotEnd() }
         let outcome = run.outcome ?? (status, nil)
         return WholeRun(status: outcome.status, reason: outcome.reason, jobs: run.keptJobs)
     }

@@ -88,8 +88,7 @@ package final class WorkflowRuntime: Sendable {
             return (id, true)
         }
         if let adoption = dispatcher.adoption(of: version, in: connection) {
-            if adoption.mayRunHere, version.deleteExecutionOnStatus.isEmpty,
-               let id = runWhole(version, context: context, businessKey: businessKey, lease: adoption.lease, connection: connection) {
+            if adoption.mayRunHere, let id = runWhole(version, context: context, businessKey: businessKey, lease: adoption.lease, connection: connection) {
                 adoption.ranHere()
                 return (id, false)
             }
@@ -113,21 +112,22 @@ package final class WorkflowRuntime: Sendable {
     /// dispatcher. Returns the new execution's id.
     private func runWhole(_ version: WorkflowVersion, context: JSON, businessKey: String?, lease: ExecutionLease,
                           connection: any Transaction) -> Int64? {
-        struct DidNotEnd: Error {}
         let ended: (id: Int64, status: ExecutionStatus)
         do {
             ended = try connection.inSavepoint {
-                guard let run = try engine.runWhole(version, context: context, connection: connection) else { throw DidNotEnd() }
+                let run = try engine.runWhole(version, context: context, connection: connection)
                 let store = connection.executions
                 let id = try store.insertEnded(workflowID: version.id, key: version.key, context: context, businessKey: businessKey,
                                                status: run.status, reason: run.reason, lease: lease)
-                for job in run.jobs {
-                    try store.saveJob(execution: id, nodeID: job.nodeID, nodeKey: job.key, status: job.status, result: job.result)
+                if version.deleteExecutionOnStatus.contains(run.status.rawValue) {
+                    try store.delete(id)  // `options.deleteExecutionOnStatus`, as an execution's last step does
+                } else {
+                    for job in run.jobs {
+                        try store.saveJob(execution: id, nodeID: job.nodeID, nodeKey: job.key, status: job.status, result: job.result)
+                    }
                 }
                 return (id, run.status)
             }
-        } catch is DidNotEnd {
-            return nil
         } catch {
             logger.error("a workflow run failed in the write that fired it; the dispatcher runs it",
                          ["workflow": .string(version.key), "error": .string("\(error)")])

@@ -219,6 +219,20 @@ import Testing
         }
     }
 
+    /// `options.deleteExecutionOnStatus`: an execution that ends in a listed status leaves no row
+    /// (nor jobs), whether it ran in the write that fired it or later; its node's writes stay.
+    @Test func anExecutionEndingInAStatusToDeleteLeavesNoRow() throws {
+        try withTestApp(seed: ExecutionSeeds.blog) { app in
+            let client = try app.client()
+            try client.saveWorkflow(#"{"key":"log","enabled":true,"options":{"deleteExecutionOnStatus":[1]},"config":{"collection":"posts"},"nodes":[{"id":"c","type":"create","config":{"collection":"logs","values":{"message":"{{$context.data.title}}"}}}]}"#)
+            for title in ["first", "second"] { _ = try client.fire("log", #"{"title":"\#(title)"}"#) }
+            for _ in 0..<200 where try app.count("logs") < 2 { Thread.sleep(forTimeInterval: 0.01) }
+            for _ in 0..<200 where try app.count("executions") > 0 { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(try app.rows("SELECT message FROM logs ORDER BY id").map { $0["message"]! } == ["first", "second"])
+            #expect(try app.count("executions") == 0 && app.count("jobs") == 0)
+        }
+    }
+
     /// An execution that waits outside the writer (a request node) is inserted leased to the
     /// dispatcher and taken after the commit without a claim: the create and the workflow's two
     /// steps (send, then store the answer) are the only writes.
