@@ -62,12 +62,7 @@ package enum Template {
         }
     }
 
-    /// Renders every string in `value` against `scope` (an object holding `$context`, …).
-    package static func render(_ value: JSON, scope: JSON) -> JSON {
-        render(compile(value), scope: scope)
-    }
-
-    /// Renders `compiled` against `scope`.
+    /// Renders every string of `compiled` against `scope` (an object holding `$context`, …).
     package static func render(_ compiled: Compiled, scope: JSON) -> JSON {
         switch compiled {
         case .constant(let value): return value
@@ -92,10 +87,6 @@ package enum Template {
             for (key, item) in entries { result[key] = render(item, scope: scope) }
             return .object(result)
         }
-    }
-
-    package static func render(_ text: String, scope: JSON) -> JSON {
-        render(compile(.string(text)), scope: scope)
     }
 
     /// The `{{ … }}` spans of `text` and their dotted paths (spaces inside dropped), found by
